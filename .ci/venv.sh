@@ -1,0 +1,21 @@
+# Shared by ./run and ./test: make .venv, install the project when pyproject.toml changed,
+# and compile the message catalogues. Sourced, not executed.
+ensure_venv() {
+  local extra="${1:-}"
+  local python="${PYTHON:-python3}"
+  if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv ..."
+    "$python" -m venv .venv
+  fi
+  local spec="."
+  [ -n "$extra" ] && spec=".[$extra]"
+  local stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extra:-base}"
+  if [ ! -f "$stamp" ]; then
+    echo "Installing the project ($spec) ..."
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null || true
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+    touch "$stamp"
+  fi
+  .venv/bin/pybabel compile --use-fuzzy -d translations >/dev/null 2>&1 \
+    || .venv/bin/pybabel compile -d translations
+}

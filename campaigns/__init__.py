@@ -1,0 +1,1 @@
+"""Awareness campaigns and literacy modules (built on the registry, never on the web layer)."""

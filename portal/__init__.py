@@ -1,0 +1,27 @@
+"""The web layer: the only package that imports Flask."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints. No network and no database work."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("REGISTRE_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+
+    from portal import config
+
+    config.load_config(app, test_config)
+
+    from portal import cli, extensions, keys, pages
+    from portal.database import db
+
+    extensions.init_app(app)
+    keys.init_app(app)
+    db.init_app(app)
+    pages.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,57 @@
+"""``flask --app wsgi registry ...``: schema migrations, demo content, audit verification.
+
+Each command is a unit of work: it opens a session, calls the registry's services and commits.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from registry.audit import verify_chain
+from registry.db import upgrade_database
+
+from portal.database import db
+from portal.demo import seed_demo_content
+
+registry_cli = AppGroup("registry", help="Registry administration.")
+
+
+@registry_cli.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema to the latest migration."""
+    upgrade_database(db.engine())
+    click.echo("Database schema is up to date.")
+
+
+@registry_cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Add the demo content (idempotent); refused in production."""
+    from flask import current_app
+
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("demo content is never loaded in production")
+    session = db.session()
+    created = seed_demo_content(session)
+    session.commit()
+    click.echo(f"Demo content ready ({created} new oppositions).")
+
+
+@registry_cli.command("verify-audit")
+def verify_audit_command() -> None:
+    """Check the whole audit chain; exit non-zero naming the first broken event."""
+    report = verify_chain(db.session())
+    if report.ok:
+        click.echo(f"OK: {report.count} audit events, chain intact.")
+        return
+    click.echo(
+        f"BROKEN at audit event {report.broken_seq}: {report.reason} "
+        f"({report.count} events verified before it).",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(registry_cli)

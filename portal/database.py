@@ -1,0 +1,38 @@
+"""One SQLAlchemy engine per app, one session per request (or CLI command).
+
+Views and commands are the unit of work: they call the registry's services with this session and
+commit; anything not committed is rolled back when the app context ends.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.db import create_database_engine
+
+
+class Database:
+    def init_app(self, app: Flask) -> None:
+        engine = create_database_engine(app.config["DATABASE_URL"])
+        app.extensions["database"] = sessionmaker(engine, expire_on_commit=False)
+        app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def engine(app: Flask | None = None):
+        return (app or current_app).extensions["database"].kw["bind"]
+
+    @staticmethod
+    def session() -> Session:
+        if "db_session" not in g:
+            g.db_session = current_app.extensions["database"]()
+        return g.db_session
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+db = Database()

@@ -1,0 +1,328 @@
+"""INS matricule (NIR or NIA): normalisation, validation, parsing and identity cross-checks.
+
+The matricule is 15 characters: 13 for the person and a 2-digit control key. It is the most
+sensitive value the registry handles, so nothing here ever puts it in an exception message, a
+``repr`` or a ``str``: errors carry a stable *code* and a generic message only.
+
+Two validation paths give the same answers:
+
+* ``identifier_error`` is the hot path for batch lookups (millions of identifiers): one
+  precompiled regular expression for the structure, then an integer ``mod 97`` for the key. Only
+  when the expression rejects does it run the precise rules, to name the reason.
+* ``parse_identifier`` runs the precise rules one by one and decodes the fields.
+
+The precise rules are checked in this fixed order, so each kind of mistake has one stable reason
+(the first rule that fails wins):
+
+    empty, length, format, sex, month, department, commune or country, order, checksum
+
+``parse_identifier`` adds the OID checks around them: an unknown OID (``oid``) and a test or
+demonstration OID when those are refused (``test_identifier``) come first, because they make the
+number irrelevant; an OID that contradicts the number's kind (``oid``) comes last, because it
+needs a number that is valid in itself.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+OID_NIR: Final = "1.2.250.1.213.1.4.8"
+OID_NIA: Final = "1.2.250.1.213.1.4.9"
+OID_TEST: Final = "1.2.250.1.213.1.4.10"
+OID_DEMO: Final = "1.2.250.1.213.1.4.11"
+
+REASONS: Final[dict[str, str]] = {
+    "empty": "No identifier was given.",
+    "length": "The identifier must have 15 characters: 13 plus a 2-digit key.",
+    "format": "The identifier contains characters that are not allowed.",
+    "sex": "The first digit must be 1, 2, 3, 4, 7 or 8.",
+    "month": "The birth month (digits 4 and 5) is not valid.",
+    "department": "The birth department (from the 6th character) is not valid.",
+    "commune": "The birth commune code is not valid.",
+    "country": "The birth country code is not valid.",
+    "order": "The order number (digits 11 to 13) is not valid.",
+    "checksum": "The key (last 2 digits) does not match the number: check for a typing mistake.",
+    "oid": "The identifier type (OID) is unknown or does not match the number.",
+    "test_identifier": "Test and demonstration identifiers are not accepted here.",
+}
+
+IDENTITY_REASONS: Final[dict[str, str]] = {
+    "sex_mismatch": "The sex does not match the identifier.",
+    "birth_year_mismatch": "The birth year does not match the identifier.",
+    "birth_month_mismatch": "The birth month does not match the identifier.",
+    "birthdate_invalid": "The birth date is not a valid date.",
+    "department_era_mismatch": (
+        "The birth department does not match the birth year "
+        "(Corsica is 20 before 1976, 2A or 2B from 1976)."
+    ),
+}
+
+_CORSICA_SPLIT_YEAR: Final = 1976
+_CORSICA_DIGITS: Final = {"A": "19", "B": "18"}  # "2A" counts as 19 and "2B" as 18 in the key
+
+_NIR_OIDS: Final = {OID_NIR: "nir", OID_NIA: "nia", OID_TEST: "test", OID_DEMO: "demo"}
+
+# Characters removed anywhere: the space, dot and dash, plus no-break, narrow no-break, thin and
+# figure spaces and the Unicode hyphens U+2010..U+2013.
+_ASCII_SEPARATORS: Final = " .-"
+_SEPARATORS: Final = _ASCII_SEPARATORS + "\u00a0\u202f\u2009\u2007\u2010\u2011\u2012\u2013"
+_DELETE: Final = str.maketrans("", "", _SEPARATORS)
+
+# The whole structure in one expression, for the fast path. re.ASCII matters: without it \d and
+# friends would accept other scripts' digits, which int() would then happily read.
+_FAST_PATTERN: Final = re.compile(
+    r"""
+    (?!.(?:7[6-9]|[89][0-9])..20)               # "20" (old Corsica) impossible after 1975
+    [123478]                                    # sex and kind
+    [0-9]{2}                                    # birth year
+    (?:0[1-9]|1[0-2]|[23][0-9]|4[0-2]|[5-9][0-9])   # month: real, unknown, or +30
+    (?:
+        (?:0[1-9]|[1-8][0-9]|9[0-5]|2[AB])           # metropolitan department
+        (?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})        #   and commune 001-999
+      | (?:97[1-8]|98[4-9])(?:0[1-9]|[1-9][0-9])    # overseas department, commune 01-99
+      | 99(?:10[1-9]|1[1-9][0-9]|[2-9][0-9]{2})     # born abroad, country 101-999
+    )
+    (?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})       # order 001-999
+    (?:0[1-9]|[1-8][0-9]|9[0-7])                # key 01-97 (the mod 97 check relies on it)
+    """,
+    re.VERBOSE | re.ASCII,
+)
+_fast_match = _FAST_PATTERN.fullmatch
+_WELL_FORMED: Final = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}", re.ASCII).fullmatch
+_BIRTHDATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII).fullmatch
+
+
+class InvalidIdentifier(ValueError):
+    """A matricule was rejected; ``code`` says why (a key of ``REASONS``), never which number."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(REASONS[code])
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild from the code, so the error survives pickling (e.g. multiprocessing batches)."""
+        return (type(self), (self.code,))
+
+
+class IdentityMismatch(ValueError):
+    """Identity claims contradict the matricule; ``code`` is a key of ``IDENTITY_REASONS``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(IDENTITY_REASONS[code])
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild from the code, so the error survives pickling."""
+        return (type(self), (self.code,))
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """A valid matricule and what it says. Build it with ``parse_identifier``, not directly."""
+
+    value: str = field(repr=False)
+    kind: Literal["nir", "nia"]
+    sex: Literal["male", "female"]
+    pending_registration: bool
+    birth_year_2d: int
+    birth_month: int | None
+    place_code: str = field(repr=False)
+    born_abroad: bool
+
+    def __str__(self) -> str:
+        """Hide the number: an identifier dropped into a log line or template must not leak."""
+        return "Identifier(<hidden>)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Use the safe repr in pretty printers (IPython, Hypothesis), which otherwise print
+        every dataclass field, ``repr=False`` or not."""
+        printer.text(repr(self))
+
+    @property
+    def department(self) -> str:
+        """The birth department ("75", "2A", "974") or "99" for abroad, for the era check."""
+        return self.place_code[:3] if self.place_code[:2] in ("97", "98") else self.place_code[:2]
+
+
+def normalise(raw: str) -> str:
+    """Turn what a person typed or a file held into the canonical form that is validated and
+    hashed, so that "2 85 05 2a 004 123 45" and "285052A00412345" are the same person.
+    Separators go first, then surrounding whitespace: stripping last makes it idempotent."""
+    if not isinstance(raw, str):
+        raise TypeError("an identifier must be given as text")
+    return normalise_fast(raw)
+
+
+def normalise_fast(raw: str) -> str:
+    """``normalise`` without the type check, for batch loops. ASCII input (nearly all of it)
+    avoids ``str.translate``, which costs more than everything else here put together."""
+    if raw.isascii():
+        if raw.isalnum():  # the common case: nothing to strip or remove
+            return raw.upper()
+        # the same as the general case below, for the ASCII members of _SEPARATORS
+        return raw.replace(" ", "").replace(".", "").replace("-", "").strip().upper()
+    return raw.translate(_DELETE).strip().upper()
+
+
+def identifier_error(normalised: str) -> str | None:
+    """None if the already-normalised matricule is valid, else the reason code. This is the
+    batch hot path: a valid number costs one regex match, one int() and one ``mod 97``; the
+    precise rule-by-rule checks only run to name the reason of a rejection."""
+    if _fast_match(normalised) is None:
+        return _explain(normalised)
+    if normalised[6] > "9":  # 2A or 2B: the key reads them as 19 or 18
+        normalised = normalised[:5] + _CORSICA_DIGITS[normalised[6]] + normalised[7:]
+    # With V = 100 N + K the whole number, and K in 01..97 (enforced by the pattern):
+    # K == 97 - N mod 97  <=>  N + K = 0 (mod 97)  <=>  100 (N + K) = V + 99 K = V + 2 K = 0
+    # (mod 97), 100 being invertible mod 97. One int() of the whole string instead of two.
+    number = int(normalised)
+    return None if (number + 2 * (number % 100)) % 97 == 0 else "checksum"
+
+
+def parse_identifier(
+    raw: str, *, oid: str | None = None, allow_test_identifiers: bool = True
+) -> Identifier:
+    """Validate a matricule as typed or received (with its INS OID when known) and decode it.
+    Raises ``InvalidIdentifier`` with the first failing rule, in the module's documented order;
+    the OID guards against a NIA filed as a NIR and test numbers reaching production."""
+    kind_by_oid = None
+    if oid is not None:
+        kind_by_oid = _NIR_OIDS.get(oid.strip())
+        if kind_by_oid is None:
+            raise InvalidIdentifier("oid")
+        if kind_by_oid in ("test", "demo") and not allow_test_identifiers:
+            raise InvalidIdentifier("test_identifier")
+    value = normalise(raw)
+    reason = _explain(value)
+    if reason is not None:
+        raise InvalidIdentifier(reason)
+    identifier = _decode(value)
+    if kind_by_oid in ("nir", "nia") and kind_by_oid != identifier.kind:
+        raise InvalidIdentifier("oid")
+    return identifier
+
+
+def check_identity(
+    identifier: Identifier, *, gender: str, birthdate: str | _dt.date
+) -> None:
+    """Refuse a matricule that contradicts the identity FranceConnect vouched for, so that
+    nobody files an opposition under someone else's number by mistake. ``gender`` is "male" or
+    "female"; ``birthdate`` is "YYYY-MM-DD" where "00" marks an unknown month or day.
+    Order: birthdate_invalid, sex_mismatch, then the birth date checks of ``check_birthdate``."""
+    year, month = _parse_birthdate(birthdate)
+    if gender not in ("male", "female") or gender != identifier.sex:
+        raise IdentityMismatch("sex_mismatch")
+    _check_birth(identifier, year, month)
+
+
+def check_birthdate(identifier: Identifier, birthdate: str | _dt.date) -> None:
+    """The birth date part of ``check_identity``, for a proxy filing for a child, where only the
+    child's birth date is known. Order: birthdate_invalid, birth_year_mismatch,
+    birth_month_mismatch, department_era_mismatch."""
+    year, month = _parse_birthdate(birthdate)
+    _check_birth(identifier, year, month)
+
+
+def _key_matches(value: str) -> bool:
+    """The key check as the rule states it, on a well-formed value (only 2A/2B hold letters).
+    The fast path uses an equivalent formula; the tests hold the two to the same answers."""
+    body = value[:13]
+    if value[6] > "9":
+        body = value[:5] + _CORSICA_DIGITS[value[6]] + value[7:13]
+    return 97 - int(body) % 97 == int(value[13:])
+
+
+def _month_of(code: int) -> int | None:
+    """The real birth month behind the month code, or None when the code says unknown."""
+    if 1 <= code <= 12:
+        return code
+    if 31 <= code <= 42:
+        return code - 30
+    return None
+
+
+def _explain(value: str) -> str | None:
+    """The precise rules, one by one in the documented order: the first that fails names the
+    reason; None when all pass. Both public paths rely on this for their reason codes."""
+    if not value:
+        return "empty"
+    if len(value) != 15:
+        return "length"
+    if _WELL_FORMED(value) is None:
+        return "format"
+    if value[0] not in "123478":
+        return "sex"
+    month = int(value[3:5])
+    if not (1 <= month <= 12 or 20 <= month <= 42 or month >= 50):
+        return "month"
+    department = value[5:7]
+    if department in ("97", "98"):
+        overseas = int(value[5:8])
+        if not (971 <= overseas <= 978 or 984 <= overseas <= 989):
+            return "department"
+        if value[8:10] == "00":
+            return "commune"
+    elif department == "99":
+        if int(value[7:10]) <= 100:
+            return "country"
+    else:
+        if department in ("00", "96"):
+            return "department"
+        if department == "20" and int(value[1:3]) >= _CORSICA_SPLIT_YEAR % 100:
+            return "department"
+        if value[7:10] == "000":
+            return "commune"
+    if value[10:13] == "000":
+        return "order"
+    if not _key_matches(value):
+        return "checksum"
+    return None
+
+
+def _decode(value: str) -> Identifier:
+    """Read the fields of a value that passed every rule."""
+    sex_digit = value[0]
+    return Identifier(
+        value=value,
+        kind="nia" if sex_digit in "78" else "nir",
+        sex="male" if sex_digit in "137" else "female",
+        pending_registration=sex_digit in "34",
+        birth_year_2d=int(value[1:3]),
+        birth_month=_month_of(int(value[3:5])),
+        place_code=value[5:10],
+        born_abroad=value[5:7] == "99",
+    )
+
+
+def _parse_birthdate(birthdate: str | _dt.date) -> tuple[int, int | None]:
+    """(year, month or None) from a date or a FranceConnect "YYYY-MM-DD" string, where "00"
+    means unknown. A known day with an unknown month makes no sense and is refused."""
+    if isinstance(birthdate, _dt.date):
+        return birthdate.year, birthdate.month
+    match = _BIRTHDATE(birthdate) if isinstance(birthdate, str) else None
+    if match is None:
+        raise IdentityMismatch("birthdate_invalid")
+    year, month, day = (int(part) for part in match.groups())
+    if year == 0 or month > 12 or (month == 0 and day != 0):
+        raise IdentityMismatch("birthdate_invalid")
+    if month and day > calendar.monthrange(year, month)[1]:
+        raise IdentityMismatch("birthdate_invalid")
+    return year, month or None
+
+
+def _check_birth(identifier: Identifier, year: int, month: int | None) -> None:
+    """The checks shared by ``check_identity`` and ``check_birthdate``: year on its last two
+    digits, month only when both sides know it, then the Corsica department era."""
+    if year % 100 != identifier.birth_year_2d:
+        raise IdentityMismatch("birth_year_mismatch")
+    if month is not None and identifier.birth_month is not None and month != identifier.birth_month:
+        raise IdentityMismatch("birth_month_mismatch")
+    department = identifier.department
+    if (department in ("2A", "2B") and year < _CORSICA_SPLIT_YEAR) or (
+        department == "20" and year >= _CORSICA_SPLIT_YEAR
+    ):
+        raise IdentityMismatch("department_era_mismatch")

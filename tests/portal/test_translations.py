@@ -1,0 +1,30 @@
+"""The English catalogue is complete and current: every visible string has a translation."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def extracted_ids(tmp_path) -> set[str]:
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [str(Path(sys.executable).with_name("pybabel")), "extract",
+         "-F", "translations/babel.cfg", "-k", "_l", "-o", str(pot), "portal"],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    with pot.open("rb") as handle:
+        return {m.id for m in read_po(handle) if m.id}
+
+
+def test_the_english_catalogue_matches_the_source(tmp_path):
+    with (ROOT / "translations/en/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    translated = {m.id for m in catalogue if m.id and m.string}
+    in_catalogue = {m.id for m in catalogue if m.id}
+    source = extracted_ids(tmp_path)
+    assert sorted(source - translated) == [], "strings without an English translation: run pybabel update"
+    assert sorted(in_catalogue - source) == [], "stale strings in the English catalogue"

@@ -1,0 +1,133 @@
+import pytest
+from sqlalchemy import func, select
+
+from registry.errors import InvalidChoice, NoActiveOpposition, NothingChosen
+from registry.identifiers import parse_identifier
+from registry.models import OppositionVersion, Subject
+from registry.oppositions import (
+    RECEIPT_ALPHABET,
+    Filing,
+    change_purposes,
+    current_opposition,
+    file_opposition,
+    opposition_history,
+    withdraw_opposition,
+)
+from registry.purposes import Purpose
+from tests.registry.nir_factory import make_nir
+
+pytestmark = pytest.mark.db
+
+PERSON = parse_identifier(make_nir(2, 85, 2, "2A", "004", 123))
+CHILD = parse_identifier(make_nir(1, 18, 3, "69", "123", 12))
+
+
+def versions_of(session):
+    return session.scalar(select(func.count()).select_from(OppositionVersion))
+
+
+def test_filing_without_choosing_opposes_every_purpose(session, keyring):
+    version = file_opposition(session, keyring, PERSON)
+    state = current_opposition(session, keyring, PERSON)
+    assert state.active
+    assert state.purposes == list(Purpose)
+    assert version.action == "filed"
+    assert (version.channel, version.actor, version.proxy_for) == ("online", "self", None)
+
+
+def test_filing_the_same_thing_twice_is_idempotent(session, keyring):
+    first = file_opposition(session, keyring, PERSON, [Purpose.AI, Purpose.RESEARCH])
+    again = file_opposition(session, keyring, PERSON, [Purpose.RESEARCH, Purpose.AI])
+    assert again.id == first.id
+    assert versions_of(session) == 1
+
+
+def test_change_withdraw_and_refile_each_make_a_new_version(session, keyring):
+    file_opposition(session, keyring, PERSON)
+    change_purposes(session, keyring, PERSON, [Purpose.AI])
+    assert current_opposition(session, keyring, PERSON).purposes == [Purpose.AI]
+    withdraw_opposition(session, keyring, PERSON)
+    state = current_opposition(session, keyring, PERSON)
+    assert not state.active and state.purposes == []
+    file_opposition(session, keyring, PERSON, [Purpose.STATISTICS])
+    history = opposition_history(session, keyring, PERSON)
+    assert [v.action for v in history] == ["filed", "changed", "withdrawn", "refiled"]
+    assert [v.version for v in history] == [1, 2, 3, 4]
+    assert history[-1].purposes == [Purpose.STATISTICS]
+
+
+def test_withdrawing_or_changing_without_an_opposition_is_refused(session, keyring):
+    with pytest.raises(NoActiveOpposition):
+        withdraw_opposition(session, keyring, PERSON)
+    with pytest.raises(NoActiveOpposition):
+        change_purposes(session, keyring, PERSON, [Purpose.AI])
+    file_opposition(session, keyring, PERSON)
+    withdraw_opposition(session, keyring, PERSON)
+    with pytest.raises(NoActiveOpposition):
+        withdraw_opposition(session, keyring, PERSON)
+
+
+def test_an_empty_choice_is_refused(session, keyring):
+    with pytest.raises(NothingChosen):
+        file_opposition(session, keyring, PERSON, [])
+    assert versions_of(session) == 0
+
+
+def test_a_proxy_filing_is_recorded_as_such(session, keyring):
+    filing = Filing(actor="proxy", proxy_for="minor", filed_by="account:7")
+    version = file_opposition(session, keyring, CHILD, None, filing)
+    assert (version.actor, version.proxy_for, version.filed_by) == ("proxy", "minor", "account:7")
+
+
+@pytest.mark.parametrize(
+    "filing",
+    [
+        dict(channel="fax"),
+        dict(actor="neighbour"),
+        dict(actor="proxy"),
+        dict(actor="self", proxy_for="minor"),
+        dict(actor="proxy", proxy_for="cousin"),
+    ],
+    ids=["unknown channel", "unknown actor", "proxy without whom", "self with proxy kind", "unknown proxy kind"],
+)
+def test_inconsistent_filings_are_refused(filing):
+    with pytest.raises(InvalidChoice):
+        Filing(**filing)
+
+
+def test_agent_channel_and_effective_time_are_kept(session, keyring):
+    import datetime as dt
+
+    when = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.timezone.utc)
+    version = file_opposition(session, keyring, PERSON, None, Filing(channel="post", actor="agent", filed_by="staff:3", effective_at=when))
+    session.expire_all()
+    stored = session.get(OppositionVersion, version.id)
+    assert (stored.channel, stored.actor, stored.effective_at) == ("post", "agent", when)
+
+
+def test_receipt_references_are_unguessable_and_unique(session, keyring):
+    file_opposition(session, keyring, PERSON)
+    change_purposes(session, keyring, PERSON, [Purpose.AI])
+    references = [v.receipt_reference for v in opposition_history(session, keyring, PERSON)]
+    assert len(set(references)) == 2
+    for reference in references:
+        body = reference.removeprefix("RNO-").replace("-", "")
+        assert len(body) == 16 and set(body) <= set(RECEIPT_ALPHABET)
+
+
+def test_the_subject_row_holds_the_key_ids_and_the_oprf_output(session, keyring):
+    file_opposition(session, keyring, PERSON)
+    subject = session.scalars(select(Subject)).one()
+    assert subject.hash_key_id == keyring.hasher.key_id
+    assert subject.oprf_key_id == keyring.oprf.key_id
+    assert subject.oprf_output == keyring.oprf.output(PERSON.value)
+    assert subject.id_hash == keyring.hasher.digest(PERSON.value)
+
+
+def test_a_failed_unit_of_work_leaves_no_half_opposition(session, keyring):
+    nested = session.begin_nested()
+    file_opposition(session, keyring, PERSON)
+    nested.rollback()
+    assert session.scalar(select(func.count()).select_from(Subject)) == 0
+    assert versions_of(session) == 0
+    assert not current_opposition(session, keyring, PERSON).active
