@@ -150,3 +150,13 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+DATABASE_FIXTURES = {"session", "database_url", "app", "client", "runner", "shared_engine"}
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that reaches a database runs again in the PostgreSQL run (``-m db``)."""
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
