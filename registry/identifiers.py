@@ -72,8 +72,8 @@ _ASCII_SEPARATORS: Final = " .-"
 _SEPARATORS: Final = _ASCII_SEPARATORS + "\u00a0\u202f\u2009\u2007\u2010\u2011\u2012\u2013"
 _DELETE: Final = str.maketrans("", "", _SEPARATORS)
 
-# The whole structure in one expression, for the fast path. re.ASCII matters: without it \d and
-# friends would accept other scripts' digits, which int() would then happily read.
+# The whole structure in one expression, for the fast path. Digits are spelled [0-9], never \d,
+# which would accept other scripts' digits that int() would then happily read.
 _FAST_PATTERN: Final = re.compile(
     r"""
     (?!.(?:7[6-9]|[89][0-9])..20)               # "20" (old Corsica) impossible after 1975
