@@ -15,6 +15,15 @@ from registry.keys import SecretKey
 _BLOCK = 64  # SHA-256 block size
 
 
+def lookup_key(digest: bytes) -> int:
+    """The first 8 bytes of a digest as a signed 64-bit integer, the column lookups search on.
+
+    Two people may share it (about one chance in 10^5 among 70 million), so a match is always
+    confirmed on the full digest.
+    """
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class IdentifierHasher:
     """Hash normalised identifiers under one key; ``key_id`` goes on every row it produces."""
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit import record_event
 from registry.errors import InvalidChoice, NoActiveOpposition, NothingChosen
+from registry.hashing import lookup_key
 from registry.identifiers import Identifier
 from registry.keyring import Keyring
 from registry.models import OppositionVersion, Subject, utcnow
@@ -101,8 +102,10 @@ def file_opposition(
         raise NothingChosen()
     subject = find_subject(session, keyring, identifier, for_update=True)
     if subject is None:
+        digest = keyring.hasher.digest(identifier.value)
         subject = Subject(
-            id_hash=keyring.hasher.digest(identifier.value),
+            id_hash=digest,
+            lookup_key=lookup_key(digest),
             hash_key_id=keyring.hasher.key_id,
             oprf_output=keyring.oprf.output(identifier.value),
             oprf_key_id=keyring.oprf.key_id,

@@ -36,6 +36,7 @@ def upgrade() -> None:
     op.create_table('subjects',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('id_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('lookup_key', sa.BigInteger(), nullable=False),
     sa.Column('hash_key_id', sa.String(length=40), nullable=False),
     sa.Column('oprf_output', sa.LargeBinary(length=64), nullable=False),
     sa.Column('oprf_key_id', sa.String(length=40), nullable=False),
@@ -47,6 +48,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('id_hash', name=op.f('uq_subjects_id_hash')),
     sa.UniqueConstraint('oprf_output', name=op.f('uq_subjects_oprf_output'))
     )
+    op.create_index('ix_subjects_lookup', 'subjects', ['lookup_key', 'opposed_purposes', 'id_hash'], unique=False)
     op.create_table('opposition_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
@@ -75,6 +77,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_opposition_versions_subject_id'))
 
     op.drop_table('opposition_versions')
+    op.drop_index('ix_subjects_lookup', table_name='subjects')
     op.drop_table('subjects')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_action'))
