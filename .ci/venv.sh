@@ -9,8 +9,10 @@ ensure_venv() {
   fi
   local spec="."
   [ -n "$extra" ] && spec=".[$extra]"
-  local stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extra:-base}"
-  if [ ! -f "$stamp" ]; then
+  local prefix=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  local stamp="$prefix-${extra:-base}"
+  # the test extra includes everything the base install has
+  if [ ! -f "$stamp" ] && { [ -n "$extra" ] || [ ! -f "$prefix-test" ]; }; then
     echo "Installing the project ($spec) ..."
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null || true
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
