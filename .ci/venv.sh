@@ -18,6 +18,5 @@ ensure_venv() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
     touch "$stamp"
   fi
-  .venv/bin/pybabel compile --use-fuzzy -d translations >/dev/null 2>&1 \
-    || .venv/bin/pybabel compile -d translations
+  .venv/bin/pybabel -q compile -d translations
 }
