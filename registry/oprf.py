@@ -20,6 +20,19 @@ from registry.keys import SecretKey
 
 KEY_INFO = b"registre-opposition identifiers v1"
 OUTPUT_SIZE = 64  # SHA-512
+ELEMENT_SIZE = 32  # a serialised ristretto255 element
+PROOF_SIZE = 64  # a DLEQ proof: two scalars
+MAX_BATCH = 65_535  # the RFC's bound on a batch
+
+
+class InvalidElement(ValueError):
+    """A blinded element that is not a valid ristretto255 encoding; ``index`` says which."""
+
+    code = "invalid_element"
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"blinded element {index} is not a valid ristretto255 element")
+        self.index = index
 
 
 class OprfEvaluator:
@@ -38,6 +51,28 @@ class OprfEvaluator:
     def output(self, normalised: str) -> bytes:
         """The 64-byte OPRF output of a normalised identifier (RFC 9497 ``Evaluate``)."""
         return bytes(self._evaluator.evaluate_known_input(normalised.encode("ascii")))
+
+    def evaluate_blinded(self, blinded: list[bytes]) -> tuple[list[bytes], bytes]:
+        """``BlindEvaluate`` a batch of blinded elements, with one batched DLEQ proof.
+
+        Returns the evaluated elements in input order and the proof that every one of them was
+        computed under this key's public key. The registry sees only blinded elements: it learns
+        neither the identifiers nor the outputs.
+        """
+        if not 1 <= len(blinded) <= MAX_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH} elements")
+        inputs = []
+        for index, element in enumerate(blinded):
+            if len(element) != ELEMENT_SIZE:
+                raise InvalidElement(index)
+            try:
+                inputs.append(ristretto.BlindedInput.deserialize(element))
+            except Exception:  # the binding raises a bare exception type for bad encodings
+                raise InvalidElement(index) from None
+        serialised = bytes(self._evaluator.evaluate_batch(inputs).serialize())
+        # Layout of the binding's batch output: the proof, then the elements in order.
+        proof, body = serialised[:PROOF_SIZE], serialised[PROOF_SIZE:]
+        return [body[i : i + ELEMENT_SIZE] for i in range(0, len(body), ELEMENT_SIZE)], proof
 
     def __repr__(self) -> str:
         return f"OprfEvaluator(key_id={self.key_id!r})"
