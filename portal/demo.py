@@ -49,3 +49,39 @@ def seed_demo_content(session: Session) -> int:
         file_opposition(session, keys, identifier, person.opposes or None, filing)
         created += 1
     return created
+
+
+@dataclass(frozen=True)
+class DemoCitizen:
+    """A demo person as the development identity provider knows them (FranceConnect claims).
+
+    Their identity matches a ``DEMO_PEOPLE`` number, so that they can file for themselves; the
+    parent can also file for her child as a proxy. Listed on the development help page.
+    """
+
+    sub: str
+    person: DemoPerson
+    given_name: str
+    family_name: str
+    birthplace: str  # INSEE code of the birth commune; empty when born abroad
+    birthcountry: str  # INSEE code of the birth country, 99100 for France
+    children: tuple[DemoPerson, ...] = ()
+
+    def claims(self) -> dict:
+        return {
+            "sub": self.sub,
+            "given_name": self.given_name,
+            "family_name": self.family_name,
+            "gender": self.person.gender,
+            "birthdate": self.person.birthdate,
+            "birthplace": self.birthplace,
+            "birthcountry": self.birthcountry,
+            "acr": "eidas1",
+        }
+
+
+DEMO_CITIZENS = (
+    DemoCitizen("demo-marie-corse", DEMO_PEOPLE[0], "Marie", "Santoni", "2A004", "99100"),
+    DemoCitizen("demo-karim-maroc", DEMO_PEOPLE[1], "Karim", "Benali", "", "99350"),
+    DemoCitizen("demo-julie-parent", DEMO_PEOPLE[2], "Julie", "Martin", "75056", "99100", children=(DEMO_PEOPLE[3],)),
+)

@@ -114,6 +114,43 @@ def file_opposition(
         )
         session.add(subject)
         session.flush()
+    return _apply_mask(session, subject, mask, filing)
+
+
+def file_for_subject(
+    session: Session, subject_id: int, purposes: Iterable[Purpose] | None, filing: Filing = Filing()
+) -> OppositionVersion:
+    """``file_opposition`` for a subject already known by its id (no raw identifier needed):
+    how an account changes or re-files what it filed before."""
+    mask = ALL_PURPOSES_MASK if purposes is None else mask_of(purposes)
+    if mask == 0:
+        raise NothingChosen()
+    return _apply_mask(session, _subject_for_update(session, subject_id), mask, filing)
+
+
+def withdraw_for_subject(session: Session, subject_id: int, filing: Filing = Filing()) -> OppositionVersion:
+    """``withdraw_opposition`` for a subject known by its id."""
+    subject = _subject_for_update(session, subject_id)
+    if subject.opposed_purposes == 0:
+        raise NoActiveOpposition()
+    return _new_version(session, subject, "withdrawn", 0, filing)
+
+
+def subject_state(session: Session, subject: Subject) -> OppositionState:
+    """What is in force for a subject already loaded."""
+    if subject.current_version == 0:
+        return OppositionState(False, [], None)
+    return OppositionState(subject.opposed_purposes != 0, purposes_of(subject.opposed_purposes), _latest(session, subject))
+
+
+def _subject_for_update(session: Session, subject_id: int) -> Subject:
+    subject = session.scalars(select(Subject).where(Subject.id == subject_id).with_for_update()).one_or_none()
+    if subject is None:
+        raise NoActiveOpposition()
+    return subject
+
+
+def _apply_mask(session: Session, subject: Subject, mask: int, filing: Filing) -> OppositionVersion:
     if subject.current_version and subject.opposed_purposes == mask:
         return _latest(session, subject)
     if subject.current_version == 0:

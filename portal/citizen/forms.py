@@ -1,0 +1,101 @@
+"""Forms of the citizen journeys. Field checks that need the registry (the number, the identity)
+run in the views, which add their translated message to the field."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from registry.purposes import Purpose, purpose_from_code
+
+from portal.citizen.labels import IDENTIFIER_MESSAGES, PROXY_BIRTHDATE_MESSAGES, PURPOSE_LABELS, PROXY_KIND_LABELS
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FRENCH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class PurposesForm(FlaskForm):
+    """All purposes (the default, one click) or some of them."""
+
+    scope = RadioField(
+        _l("Usages concernés"),
+        choices=[("all", _l("Tous les usages")), ("some", _l("Seulement certains usages"))],
+        default="all",
+    )
+    purposes = CheckboxesField(
+        _l("Usages auxquels vous vous opposez (si vous avez choisi « Seulement certains usages »)"),
+        choices=[(purpose.code, PURPOSE_LABELS[purpose]) for purpose in Purpose],
+    )
+
+    def validate_purposes(self, field) -> None:
+        if self.scope.data == "some" and not field.data:
+            raise ValidationError(_l("Cochez au moins un usage, ou choisissez « Tous les usages »."))
+
+    def chosen_purposes(self) -> list[Purpose] | None:
+        """None means every purpose."""
+        if self.scope.data == "all":
+            return None
+        return [purpose_from_code(code) for code in self.purposes.data]
+
+
+class SelfFilingForm(PurposesForm):
+    nir = StringField(
+        _l("Votre numéro de sécurité sociale"),
+        filters=[_strip],
+        validators=[DataRequired(message=IDENTIFIER_MESSAGES["empty"])],
+    )
+    confirm = BooleanField(
+        _l("Je confirme m'opposer à la réutilisation de mes données de santé pour les usages choisis."),
+        validators=[DataRequired(message=_l("Cochez cette case pour confirmer votre demande."))],
+    )
+
+
+class ProxyFilingForm(PurposesForm):
+    proxy_for = RadioField(
+        _l("Vous faites cette demande pour"),
+        choices=[("minor", PROXY_KIND_LABELS["minor"]), ("protected_adult", PROXY_KIND_LABELS["protected_adult"])],
+        validators=[DataRequired(message=_l("Indiquez pour qui vous faites cette demande."))],
+    )
+    nir = StringField(
+        _l("Son numéro de sécurité sociale"),
+        filters=[_strip],
+        validators=[DataRequired(message=IDENTIFIER_MESSAGES["empty"])],
+    )
+    birthdate = StringField(
+        _l("Sa date de naissance"),
+        filters=[_strip],
+        validators=[DataRequired(message=PROXY_BIRTHDATE_MESSAGES["birthdate_invalid"])],
+    )
+    attest = BooleanField(
+        _l("J'atteste sur l'honneur être son parent ou son représentant légal (tuteur, curateur habilité)."),
+        validators=[DataRequired(message=_l("Cochez cette case pour attester votre qualité de représentant."))],
+    )
+
+    def iso_birthdate(self) -> str:
+        """The birth date as YYYY-MM-DD, from a date picker or typed as DD/MM/YYYY."""
+        value = self.birthdate.data or ""
+        if ISO_DATE.fullmatch(value):
+            return value
+        match = FRENCH_DATE.fullmatch(value)
+        if match:
+            day, month, year = match.groups()
+            return f"{year}-{int(month):02d}-{int(day):02d}"
+        return value
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation step: only the CSRF token."""
