@@ -16,12 +16,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import cli, extensions, keys, pages
+    from portal import api, cli, extensions, keys, pages
     from portal.database import db
 
     extensions.init_app(app)
     keys.init_app(app)
     db.init_app(app)
     pages.init_app(app)
+    api.init_app(app)
     cli.init_app(app)
     return app
