@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
 
 def get_queue(app: Flask | None = None):
     """The app's Huey instance with its tasks, built once."""
-    app = app or current_app
+    app = app or current_app._get_current_object()
     if app.extensions.get("huey") is None:
         _build_queue(app)
     return app.extensions["huey"]
