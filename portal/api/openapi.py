@@ -87,8 +87,8 @@ def openapi_document() -> dict:
                 "parameters": [{"name": "purpose", "in": "query", "required": True,
                                 "schema": {"type": "string", "enum": PURPOSE_CODES}}],
                 "requestBody": {"required": True, "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "text/plain": {"schema": {"type": "string"}}}},
+                    "text/csv": {"schema": {"type": "string", "minLength": 1}},
+                    "text/plain": {"schema": {"type": "string", "minLength": 1}}}},
                 "responses": {
                     "202": {**_json("The job is queued.", "Job"),
                             "headers": {"Location": {"schema": {"type": "string"}}}},

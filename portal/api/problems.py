@@ -56,7 +56,8 @@ def problem_response(status: int, code: str, detail: str | None = None, headers:
     body.update(extra)
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     for name, value in (headers or {}).items():
-        response.headers[name] = value
+        if name.lower() != "content-type":  # authlib's error headers carry their own JSON type
+            response.headers[name] = value
     return response
 
 
