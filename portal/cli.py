@@ -54,4 +54,8 @@ def verify_audit_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.api.cli import COMMANDS
+
+    for command in COMMANDS:
+        registry_cli.add_command(command)
     app.cli.add_command(registry_cli)

@@ -1,7 +1,7 @@
 """citizen accounts, keyed by (issuer, sub), and the subjects they filed for
 
 Revision ID: 0003_accounts
-Revises: 0001
+Revises: 0002_warehouses
 Create Date: 2026-11-28
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0003_accounts"
-down_revision = "0001"
+down_revision = "0002_warehouses"
 branch_labels = None
 depends_on = None
 

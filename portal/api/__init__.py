@@ -1,0 +1,79 @@
+"""The lookup API for warehouses, under ``/api/v1``: OAuth2 client credentials, batch lookups,
+cohort jobs, purposes, health and the OpenAPI document. Every error is a problem response
+(RFC 9457); no input makes it answer 500.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from portal.api.problems import ApiProblem, from_http_exception, problem_response
+
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+
+def _quota_key() -> str:
+    """Quotas are per warehouse client (the token was checked before the quota)."""
+    client = g.get("api_client")
+    return f"client:{client.client_id}" if client is not None else f"ip:{get_remote_address()}"
+
+
+limiter = Limiter(key_func=_quota_key, headers_enabled=True)
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(error: ApiProblem):
+    return problem_response(error.status, error.code, error.detail, error.headers, **error.extra)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    return from_http_exception(error)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception):
+    # The traceback is logged without locals; request bodies (identifiers) are never logged.
+    current_app.logger.error("API error on %s %s: %s", request.method, request.url_rule,
+                             type(error).__name__)
+    return problem_response(500, "internal_error")
+
+
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+def _unknown(anything: str):
+    """Unknown API addresses and wrong methods, answered as problems rather than HTML pages."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != "api._unknown":
+            allowed.add(method)
+    if allowed:
+        return from_http_exception(MethodNotAllowed(valid_methods=sorted(allowed)))
+    return from_http_exception(NotFound())
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("API_RATE_LIMIT", "1200 per minute")
+    app.config.setdefault("API_TOKEN_LIFETIME", 900)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("JOBS_RETENTION_DAYS", 7)
+    app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
+
+    from portal.api import auth, jobs, queue, views  # noqa: F401  (the views register on ``bp``)
+    from portal.extensions import csrf
+
+    auth.init_app(app)
+    limiter.init_app(app)
+    queue.init_app(app)
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+    if app.config.get("API_NOOP_ENDPOINT"):
+        app.add_url_rule(PREFIX + "/noop", "api_noop", views.noop)

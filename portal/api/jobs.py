@@ -1,0 +1,118 @@
+"""Cohort jobs: upload a file of identifiers, follow the job, download the cleaned cohort.
+
+The upload is streamed to the job's folder as it arrives (never held in memory), then the job
+is queued; ``registry.jobs`` does the work. A job is only visible to the warehouse that sent it.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from flask import Response, jsonify, request, stream_with_context, url_for
+
+from registry.jobs import CLEANED, INPUT, INVALID, JobNotFound, create_job, job_folder, job_for_warehouse, new_job_folder
+
+from portal.api import bp, limiter
+from portal.api.auth import client_required, current_client
+from portal.api.problems import ApiProblem
+from portal.api.queue import enqueue_job, jobs_root, retention
+from portal.api.views import api_quota, parse_purpose
+from portal.database import db
+from flask import current_app
+
+UPLOAD_TYPES = ("text/csv", "text/plain")
+BLOCK = 1024 * 1024
+
+
+def job_json(job) -> dict:
+    def stamp(moment):
+        return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+    body = {
+        "id": job.public_id,
+        "status": job.status,
+        "purpose": job.purpose.code,
+        "progress": job.progress,
+        "counts": {"lines": job.lines_done, "kept": job.kept, "opposed": job.opposed, "invalid": job.invalid},
+        "created_at": stamp(job.created_at),
+        "started_at": stamp(job.started_at),
+        "finished_at": stamp(job.finished_at),
+        "expires_at": stamp(job.expires_at),
+    }
+    if job.status == "done":
+        body["result"] = url_for("api.job_result", job_id=job.public_id)
+        body["invalid_lines"] = url_for("api.job_result", job_id=job.public_id, part="invalid")
+    return body
+
+
+@bp.post("/jobs")
+@client_required("jobs")
+@limiter.limit(api_quota)
+def create():
+    """Stream a cohort file (one identifier a line, optional header) to disk and queue its job."""
+    purpose = parse_purpose(request.args.get("purpose"))
+    if request.mimetype not in UPLOAD_TYPES:
+        raise ApiProblem(415, "unsupported_media_type", "Send the cohort as text/csv or text/plain.")
+    request.max_content_length = current_app.config["JOBS_MAX_BYTES"]
+    client = current_client()
+    public_id, folder = new_job_folder(jobs_root())
+    size = 0
+    try:
+        with open(folder / INPUT, "wb") as target:
+            stream = request.stream
+            while block := stream.read(BLOCK):
+                target.write(block)
+                size += len(block)
+        if size == 0:
+            raise ApiProblem(422, "invalid_request", "The file is empty.")
+        session = db.session()
+        job = create_job(session, public_id=public_id, warehouse_id=client.warehouse_id,
+                         client_id=client.client_id, purpose=purpose, input_bytes=size, retention=retention())
+        session.commit()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    enqueue_job(job.id)
+    response = jsonify(job_json(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.job_status", job_id=public_id)
+    return response
+
+
+def _own_job(job_id: str):
+    try:
+        return job_for_warehouse(db.session(), job_id, current_client().warehouse_id)
+    except JobNotFound:
+        raise ApiProblem(404, "job_not_found") from None
+
+
+@bp.get("/jobs/<job_id>")
+@client_required("jobs")
+@limiter.limit(api_quota)
+def job_status(job_id: str):
+    return jsonify(job_json(_own_job(job_id)))
+
+
+@bp.get("/jobs/<job_id>/result")
+@client_required("jobs")
+@limiter.limit(api_quota)
+def job_result(job_id: str):
+    """The cleaned cohort (``line,identifier``, input order) or, with ``part=invalid``, the
+    invalid lines with their reason codes."""
+    job = _own_job(job_id)
+    part = request.args.get("part", "cleaned")
+    if part not in ("cleaned", "invalid"):
+        raise ApiProblem(422, "invalid_request", "'part' is 'cleaned' or 'invalid'.", pointer="part")
+    if job.status == "expired":
+        raise ApiProblem(410, "job_expired")
+    if job.status != "done":
+        raise ApiProblem(409, "job_not_ready", f"The job is {job.status}.")
+    path = job_folder(jobs_root(), job) / (CLEANED if part == "cleaned" else INVALID)
+
+    def blocks():
+        with open(path, "rb") as source:
+            while block := source.read(BLOCK):
+                yield block
+
+    return Response(stream_with_context(blocks()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{job.public_id}-{part}.csv"'})

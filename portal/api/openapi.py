@@ -1,0 +1,235 @@
+"""The OpenAPI 3.1 document of the API, served at ``/api/v1/openapi.json``.
+
+Written by hand next to the views it describes; the test suite runs schemathesis against it on a
+live server, so a view and its description cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from registry.identifiers import REASONS
+from registry.purposes import Purpose
+
+from portal.api.problems import TITLES
+
+
+def _problem(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _json(description: str, ref: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+AUTH_ERRORS = {
+    "401": _problem("No token, or an unknown, expired or revoked one (`missing_token`, `invalid_token`)."),
+    "403": _problem("The token lacks the scope (`insufficient_scope`)."),
+    "429": {**_problem("Quota exceeded (`rate_limited`); wait for `Retry-After` seconds."),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+}
+PURPOSE_CODES = [p.code for p in Purpose]
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Registre national d'opposition: lookup API",
+            "version": "1.0.0",
+            "description": (
+                "Health-data warehouses check identifiers (NIR/NIA) against the national registry "
+                "of opposition to the secondary use of health data before using data. Authenticate "
+                "with OAuth2 client credentials at `/api/v1/token`. Errors are RFC 9457 problem "
+                "details with a stable `code`."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            "/api/v1/token": {"post": {
+                "summary": "Get an access token (OAuth2 client credentials)",
+                "operationId": "token",
+                "security": [{"clientBasic": []}, {}],
+                "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "const": "client_credentials"},
+                        "scope": {"type": "string", "examples": ["lookup jobs"]},
+                        "client_id": {"type": "string"},
+                        "client_secret": {"type": "string"},
+                    }}}}},
+                "responses": {
+                    "200": _json("A bearer token valid 15 minutes at most.", "Token"),
+                    "400": _problem("OAuth2 error (`invalid_request`, `invalid_scope`, `unsupported_grant_type`...)."),
+                    "401": _problem("Unknown client, wrong secret or disabled client (`invalid_client`)."),
+                    "405": _problem("Only POST is allowed."),
+                },
+            }},
+            "/api/v1/lookup": {"post": {
+                "summary": "Check a batch of 1 to 10,000 identifiers for one purpose",
+                "operationId": "lookup",
+                "security": [{"bearer": ["lookup"]}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/LookupRequest"}}}},
+                "responses": {
+                    "200": _json("One result per identifier, in input order.", "LookupResponse"),
+                    "400": _problem("The body is not JSON (`malformed_json`)."),
+                    "413": _problem("More than 10,000 identifiers (`too_many_identifiers`) or a body too large."),
+                    "415": _problem("The body is not application/json (`unsupported_media_type`)."),
+                    "422": _problem("Wrong shape (`invalid_request`) or unknown purpose (`unknown_purpose`)."),
+                    **AUTH_ERRORS,
+                },
+            }},
+            "/api/v1/jobs": {"post": {
+                "summary": "Send a whole cohort file as a background job",
+                "operationId": "createJob",
+                "security": [{"bearer": ["jobs"]}],
+                "parameters": [{"name": "purpose", "in": "query", "required": True,
+                                "schema": {"type": "string", "enum": PURPOSE_CODES}}],
+                "requestBody": {"required": True, "content": {
+                    "text/csv": {"schema": {"type": "string", "minLength": 1}},
+                    "text/plain": {"schema": {"type": "string", "minLength": 1}}}},
+                "responses": {
+                    "202": {**_json("The job is queued.", "Job"),
+                            "headers": {"Location": {"schema": {"type": "string"}}}},
+                    "413": _problem("The file is too large (`body_too_large`)."),
+                    "415": _problem("The body is not text/csv or text/plain."),
+                    "422": _problem("Unknown purpose, or an empty file."),
+                    **AUTH_ERRORS,
+                },
+            }},
+            "/api/v1/jobs/{job_id}": {"get": {
+                "summary": "A job's status, progress and counts",
+                "operationId": "getJob",
+                "security": [{"bearer": ["jobs"]}],
+                "parameters": [{"$ref": "#/components/parameters/JobId"}],
+                "responses": {
+                    "200": _json("The job.", "Job"),
+                    "404": _problem("No such job for this client (`job_not_found`)."),
+                    **AUTH_ERRORS,
+                },
+            }},
+            "/api/v1/jobs/{job_id}/result": {"get": {
+                "summary": "The cleaned cohort, or the invalid lines, as CSV",
+                "operationId": "getJobResult",
+                "security": [{"bearer": ["jobs"]}],
+                "parameters": [
+                    {"$ref": "#/components/parameters/JobId"},
+                    {"name": "part", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": ["cleaned", "invalid"], "default": "cleaned"}},
+                ],
+                "responses": {
+                    "200": {"description": "`cleaned`: `line,identifier` of every usable identifier, in input "
+                                           "order. `invalid`: `line,identifier,reason`.",
+                            "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "404": _problem("No such job for this client (`job_not_found`)."),
+                    "409": _problem("The job has not finished (`job_not_ready`)."),
+                    "410": _problem("The job's files were deleted after retention (`job_expired`)."),
+                    "422": _problem("Unknown `part`."),
+                    **AUTH_ERRORS,
+                },
+            }},
+            "/api/v1/purposes": {"get": {
+                "summary": "Purpose codes and identifier error codes",
+                "operationId": "purposes",
+                "security": [],
+                "responses": {"200": _json("The codes.", "Purposes")},
+            }},
+            "/api/v1/health": {"get": {
+                "summary": "Whether the service and its database answer",
+                "operationId": "health",
+                "security": [],
+                "responses": {"200": _json("Up.", "Health"), "503": _problem("The database does not answer.")},
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "clientBasic": {"type": "http", "scheme": "basic"},
+                "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {
+                    "tokenUrl": "/api/v1/token",
+                    "scopes": {"lookup": "Batch lookups", "jobs": "Cohort jobs"}}}},
+            },
+            "parameters": {"JobId": {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}},
+            "schemas": {
+                "Problem": {
+                    "type": "object", "required": ["type", "title", "status", "code"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "code": {"type": "string", "examples": sorted(TITLES)},
+                        "detail": {"type": "string"},
+                        "pointer": {"type": "string"},
+                    },
+                },
+                "Token": {
+                    "type": "object", "required": ["access_token", "token_type", "expires_in"],
+                    "properties": {
+                        "access_token": {"type": "string"},
+                        "token_type": {"type": "string", "const": "Bearer"},
+                        "expires_in": {"type": "integer", "maximum": 900},
+                        "scope": {"type": "string"},
+                    },
+                },
+                "LookupRequest": {
+                    "type": "object", "required": ["purpose", "identifiers"],
+                    "properties": {
+                        "purpose": {"type": "string", "enum": PURPOSE_CODES},
+                        "identifiers": {"type": "array", "minItems": 1, "maxItems": 10000,
+                                        "items": {"type": "string"}},
+                    },
+                },
+                "LookupResponse": {
+                    "type": "object", "required": ["purpose", "checked_at", "results"],
+                    "properties": {
+                        "purpose": {"type": "string", "enum": PURPOSE_CODES},
+                        "checked_at": {"type": "string", "format": "date-time"},
+                        "results": {"type": "array", "items": {"oneOf": [
+                            {"type": "object", "required": ["identifier", "opposed"], "additionalProperties": False,
+                             "properties": {"identifier": {"type": "string"}, "opposed": {"type": "boolean"}}},
+                            {"type": "object", "required": ["identifier", "error"], "additionalProperties": False,
+                             "properties": {"identifier": {"type": "string"},
+                                            "error": {"type": "string", "enum": sorted(REASONS)}}},
+                        ]}},
+                    },
+                },
+                "Job": {
+                    "type": "object", "required": ["id", "status", "purpose", "progress", "counts"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "expired"]},
+                        "purpose": {"type": "string", "enum": PURPOSE_CODES},
+                        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+                        "counts": {"type": "object", "properties": {
+                            k: {"type": "integer"} for k in ("lines", "kept", "opposed", "invalid")}},
+                        "created_at": {"type": ["string", "null"]},
+                        "started_at": {"type": ["string", "null"]},
+                        "finished_at": {"type": ["string", "null"]},
+                        "expires_at": {"type": ["string", "null"]},
+                        "result": {"type": "string"},
+                        "invalid_lines": {"type": "string"},
+                    },
+                },
+                "Purposes": {
+                    "type": "object", "required": ["purposes", "identifier_errors"],
+                    "properties": {
+                        "purposes": {"type": "array", "items": {"type": "object", "required": ["code", "label"],
+                                     "properties": {"code": {"type": "string"}, "label": {"type": "string"}}}},
+                        "identifier_errors": {"type": "array", "items": {"type": "object",
+                                              "properties": {"code": {"type": "string"},
+                                                             "message": {"type": "string"}}}},
+                    },
+                },
+                "Health": {"type": "object", "required": ["status"],
+                           "properties": {"status": {"type": "string"}, "database": {"type": "string"}}},
+            },
+        },
+    }

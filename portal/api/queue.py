@@ -1,0 +1,85 @@
+"""The task queue behind cohort jobs: Huey, with its own SQLite file on the embedded default
+(``instance/jobs-queue.db``) or Redis when ``JOBS_QUEUE_URL`` is a ``redis://`` URL (the service
+scaled out over several machines). Job state lives in the database; the queue only carries job
+ids, so a lost queue entry is recovered by ``enqueue_resumable_jobs`` when a worker starts.
+
+``flask --app wsgi registry jobs-worker`` runs the consumer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey, crontab
+
+from registry.jobs import purge_expired_jobs, resumable_job_ids, run_job
+
+from portal.database import db
+from portal.keys import keyring
+
+
+def make_huey(app: Flask):
+    url = app.config.get("JOBS_QUEUE_URL")
+    if url and url.startswith("redis"):
+        return RedisHuey("registre-jobs", url=url, results=False)
+    path = Path(url.removeprefix("sqlite:///")) if url else Path(app.instance_path) / "jobs-queue.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("registre-jobs", filename=str(path), results=False)
+
+
+def jobs_root(app: Flask | None = None) -> Path:
+    app = app or current_app
+    return Path(app.config.get("JOBS_FOLDER") or Path(app.instance_path) / "jobs")
+
+
+def init_app(app: Flask) -> None:
+    """Nothing is opened here: the queue is built on first use (the factory does wiring only)."""
+    app.extensions["huey"] = None
+
+
+def get_queue(app: Flask | None = None):
+    """The app's Huey instance with its tasks, built once."""
+    app = app or current_app._get_current_object()
+    if app.extensions.get("huey") is None:
+        _build_queue(app)
+    return app.extensions["huey"]
+
+
+def _build_queue(app: Flask) -> None:
+    huey = make_huey(app)
+
+    @huey.task(name="run_lookup_job")
+    def run_lookup_job(job_id: int) -> None:
+        with app.app_context():
+            outcome = run_job(app.extensions["database"], keyring(), job_id, jobs_root(app))
+        if outcome.retry_in is not None:  # held by a worker that may be alive: look again later
+            run_lookup_job.schedule((job_id,), delay=int(outcome.retry_in.total_seconds()) + 1)
+
+    @huey.periodic_task(crontab(minute="7"), name="purge_expired_jobs")
+    def purge_jobs() -> None:
+        with app.app_context():
+            session = db.session()
+            purge_expired_jobs(session, jobs_root(app))
+            session.commit()
+
+    app.extensions["huey"] = huey
+    app.extensions["huey_tasks"] = {"run_lookup_job": run_lookup_job}
+
+
+def enqueue_job(job_id: int) -> None:
+    get_queue()
+    current_app.extensions["huey_tasks"]["run_lookup_job"](job_id)
+
+
+def enqueue_resumable_jobs() -> int:
+    """Put back on the queue every job that was queued or interrupted (at a worker's start)."""
+    ids = resumable_job_ids(db.session())
+    for job_id in ids:
+        enqueue_job(job_id)
+    return len(ids)
+
+
+def retention() -> dt.timedelta:
+    return dt.timedelta(days=float(current_app.config["JOBS_RETENTION_DAYS"]))

@@ -1,0 +1,141 @@
+"""The API's synchronous endpoints: token, batch lookup, purposes, health, OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring_ascii as _quote
+
+from flask import Response, current_app, jsonify, request
+from sqlalchemy import text
+
+from registry.audit import record_event
+from registry.identifiers import REASONS, normalise_fast
+from registry.lookups import lookup_batch
+from registry.models import utcnow
+from registry.purposes import Purpose, UnknownPurpose, purpose_from_code
+from registry.transparency import record_applications
+
+from portal.api import bp, limiter
+from portal.api.auth import authorization_server, client_required, current_client
+from portal.api.openapi import openapi_document
+from portal.api.problems import ApiProblem
+from portal.database import db
+from portal.keys import keyring
+
+MAX_BATCH = 10_000
+
+
+def api_quota() -> str:
+    return current_app.config["API_RATE_LIMIT"]
+
+
+@bp.post("/token")
+def token():
+    """OAuth2 client credentials: ``client_secret_basic`` or ``client_secret_post``."""
+    return authorization_server().create_token_response()
+
+
+def parse_purpose(value) -> Purpose:
+    if not isinstance(value, str):
+        raise ApiProblem(422, "invalid_request", "'purpose' must be a string.", pointer="/purpose")
+    try:
+        return purpose_from_code(value)
+    except UnknownPurpose:
+        raise ApiProblem(422, "unknown_purpose", "See GET /api/v1/purposes for the codes.",
+                         pointer="/purpose") from None
+
+
+def read_batch() -> tuple[Purpose, list[str]]:
+    """The purpose and identifiers of a lookup request, or the problem that describes it."""
+    if request.mimetype != "application/json":
+        raise ApiProblem(415, "unsupported_media_type", "Send the batch as application/json.")
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(400, "malformed_json") from None
+    if not isinstance(body, dict):
+        raise ApiProblem(422, "invalid_request", "The body must be a JSON object.", pointer="")
+    identifiers = body.get("identifiers")
+    if not isinstance(identifiers, list):
+        raise ApiProblem(422, "invalid_request", "'identifiers' must be an array of strings.", pointer="/identifiers")
+    if len(identifiers) > MAX_BATCH:
+        raise ApiProblem(413, "too_many_identifiers", f"This batch has {len(identifiers)} identifiers; "
+                         "split it, or send the cohort as a job.")
+    if not identifiers:
+        raise ApiProblem(422, "invalid_request", "'identifiers' must hold at least one identifier.",
+                         pointer="/identifiers")
+    for index, value in enumerate(identifiers):
+        if type(value) is not str:
+            raise ApiProblem(422, "invalid_request", "Every identifier must be a string.",
+                             pointer=f"/identifiers/{index}")
+    purpose = parse_purpose(body.get("purpose"))
+    return purpose, identifiers
+
+
+@bp.post("/lookup")
+@client_required("lookup")
+@limiter.limit(api_quota)
+def lookup():
+    """Check up to 10,000 identifiers for one purpose; answers in input order."""
+    purpose, identifiers = read_batch()
+    client = current_client()
+    session = db.session()
+    checked_at = utcnow()
+    answer = lookup_batch(session, keyring(), identifiers, purpose)
+    opposed_values = [v for v, o in zip(identifiers, answer.opposed) if o]
+    if opposed_values:
+        digests = keyring().hasher.digest_many([normalise_fast(v) for v in opposed_values])
+        record_applications(session, client.warehouse_id, digests, purpose, now=checked_at)
+    invalid = len(identifiers) - answer.opposed.count(True) - answer.opposed.count(False)
+    record_event(session, action="api.lookup", actor=f"warehouse:{client.client_id}",
+                 details={"purpose": purpose.code, "identifiers": len(identifiers),
+                          "opposed": len(opposed_values), "invalid": invalid})
+    session.commit()
+    return Response(_results_json(purpose, checked_at, answer), mimetype="application/json")
+
+
+_OPPOSED = {True: ',"opposed":true}', False: ',"opposed":false}'}
+
+
+def _results_json(purpose, checked_at, answer) -> str:
+    """The response body, written directly: for 10,000 results this is several times faster than
+    building one dict per result for ``json.dumps``, and gives the same JSON."""
+    parts = []
+    append = parts.append
+    for identifier, opposed, error in zip(answer.identifiers, answer.opposed, answer.errors):
+        if error is None:
+            append('{"identifier":' + _quote(identifier) + _OPPOSED[opposed])
+        else:
+            append('{"identifier":' + _quote(identifier) + ',"error":"' + error + '"}')
+    head = json.dumps({"purpose": purpose.code, "checked_at": checked_at.isoformat().replace("+00:00", "Z")})
+    return head[:-1] + ',"results":[' + ",".join(parts) + "]}"
+
+
+@bp.get("/purposes")
+def purposes():
+    """The purposes a lookup can name, and the reason codes an identifier can get."""
+    return jsonify({
+        "purposes": [{"code": p.code, "label": p.label} for p in Purpose],
+        "identifier_errors": [{"code": code, "message": message} for code, message in REASONS.items()],
+    })
+
+
+@bp.get("/health")
+def health():
+    """Up when the database answers; 503 otherwise (load balancers and the client read this)."""
+    try:
+        db.session().execute(text("SELECT 1"))
+    except Exception:
+        current_app.logger.exception("health check: database unreachable")
+        raise ApiProblem(503, "service_unavailable", "The database does not answer.") from None
+    return jsonify({"status": "ok", "database": "ok"})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+def noop():
+    """Does nothing: the reference point of the request-overhead benchmark."""
+    return jsonify({"status": "ok"})

@@ -1,0 +1,199 @@
+"""``registre-check cohort.csv --column nir --purpose research --out cleaned.csv``
+
+Filters a CSV cohort through the registry: the rows whose identifier is valid and not opposed for
+the purpose are written to ``--out`` with all their columns, in input order; a summary is printed
+and written beside it (``<out>.summary.json``). Small files go in batches of 10,000; large ones
+(``--job-threshold`` rows and more) as one background job. Network errors and 429/5xx answers
+are retried with backoff; an interrupted run started again with the same arguments resumes from
+``<out>.state.json`` (the batches already answered, or the job already sent).
+
+Credentials come from ``REGISTRE_CLIENT_ID`` and ``REGISTRE_CLIENT_SECRET`` (or the options),
+the API address from ``REGISTRE_API_URL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+from tqdm.utils import CallbackIOWrapper
+
+from registre_client.api import ApiError, RegistryClient
+
+BATCH = 10_000
+
+
+def count_rows(path: Path) -> int:
+    with open(path, newline="", encoding="utf-8-sig") as source:
+        return max(0, sum(1 for _ in csv.reader(source)) - 1)
+
+
+class State:
+    """What a resumed run needs, saved after every step."""
+
+    def __init__(self, path: Path, key: dict) -> None:
+        self.path, self.key = path, key
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        self.data = saved if saved.get("key") == key else {"key": key}
+
+    def save(self, **values) -> None:
+        self.data.update(values)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data))
+        tmp.replace(self.path)
+
+    def get(self, name, default=None):
+        return self.data.get(name, default)
+
+
+def open_rows(path: Path, column: str):
+    source = open(path, newline="", encoding="utf-8-sig")
+    reader = csv.reader(source)
+    header = next(reader, None)
+    if header is None:
+        raise SystemExit("the input file is empty")
+    if column not in header:
+        raise SystemExit(f"no column {column!r} in the header (columns: {', '.join(header)})")
+    return source, reader, header, header.index(column)
+
+
+def run_batches(client, args, state: State, total: int) -> dict:
+    counts = state.get("counts", {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0})
+    done = counts["rows"]
+    source, reader, header, index = open_rows(args.input, args.column)
+    out = open(args.out, "r+" if done and args.out.exists() else "w", newline="", encoding="utf-8")
+    out.truncate(state.get("out_bytes", 0))
+    out.seek(state.get("out_bytes", 0))
+    writer = csv.writer(out, lineterminator="\n")
+    if not done:
+        writer.writerow(header)
+    with source, out, tqdm(total=total, initial=done, unit="rows", desc="checking", disable=args.quiet) as bar:
+        for _ in range(done):
+            next(reader)
+        while True:
+            rows = [row for _, row in zip(range(args.batch_size), reader)]
+            if not rows:
+                break
+            results = client.lookup(args.purpose, [row[index] if index < len(row) else "" for row in rows])
+            for row, result in zip(rows, results):
+                if "error" in result:
+                    counts["invalid"] += 1
+                elif result["opposed"]:
+                    counts["opposed"] += 1
+                else:
+                    counts["kept"] += 1
+                    writer.writerow(row)
+            counts["rows"] += len(rows)
+            out.flush()
+            state.save(counts=counts, out_bytes=out.tell())
+            bar.update(len(rows))
+    return counts
+
+
+def write_upload_file(args, path: Path, total: int) -> None:
+    """The identifier column alone, one a line: what the job endpoint takes. Kept on disk (not
+    generated on the fly) so that a retried upload can start the body again from its beginning."""
+    source, reader, _header, index = open_rows(args.input, args.column)
+    with source, open(path, "w", encoding="utf-8", newline="\n") as target, \
+            tqdm(total=total, unit="rows", desc="preparing", disable=args.quiet) as bar:
+        target.write("identifier\n")
+        for row in reader:
+            target.write((row[index] if index < len(row) else "").replace("\n", " ") + "\n")
+            bar.update(1)
+
+
+def run_job(client, args, state: State, total: int) -> dict:
+    job_id = state.get("job_id")
+    if job_id is None:
+        upload = Path(f"{args.out}.upload.tmp")
+        try:
+            write_upload_file(args, upload, total)
+            with open(upload, "rb") as body, tqdm(total=upload.stat().st_size, unit="B", unit_scale=True,
+                                                  desc="sending", disable=args.quiet) as bar:
+                job_id = client.create_job(args.purpose, CallbackIOWrapper(bar.update, body, "read"))["id"]
+        finally:
+            upload.unlink(missing_ok=True)  # it holds identifiers: never left behind
+        state.save(job_id=job_id)
+    with tqdm(total=100, unit="%", desc="checking", disable=args.quiet) as bar:
+        while True:
+            job = client.job(job_id)
+            bar.update(round(job["progress"] * 100) - bar.n)
+            if job["status"] == "done":
+                break
+            if job["status"] in ("failed", "expired"):
+                raise ApiError(409, f"job_{job['status']}", "start again without the state file")
+            time.sleep(args.poll)
+    counts = job["counts"]
+    kept_lines = _kept_line_numbers(client.job_result(job_id))
+    source, reader, header, _index = open_rows(args.input, args.column)
+    kept = 0
+    with source, open(args.out, "w", newline="", encoding="utf-8") as out, \
+            tqdm(total=total, unit="rows", desc="writing", disable=args.quiet) as bar:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        wanted = next(kept_lines, None)
+        for number, row in enumerate(reader, start=2):  # line 1 of the uploaded file is its header
+            if number == wanted:
+                writer.writerow(row)
+                kept += 1
+                wanted = next(kept_lines, None)
+            bar.update(1)
+    return {"rows": total, "kept": kept, "opposed": counts["opposed"], "invalid": total - kept - counts["opposed"]}
+
+
+def _kept_line_numbers(response):
+    lines = response.iter_lines()
+    next(lines, None)  # header
+    for line in lines:
+        if line:
+            yield int(line.split(b",", 1)[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="registre-check", description=__doc__.splitlines()[0])
+    parser.add_argument("input", type=Path)
+    parser.add_argument("--column", default="nir", help="the column holding the identifier (default: nir)")
+    parser.add_argument("--purpose", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--url", default=os.environ.get("REGISTRE_API_URL", "http://127.0.0.1:5000"))
+    parser.add_argument("--client-id", default=os.environ.get("REGISTRE_CLIENT_ID"))
+    parser.add_argument("--client-secret", default=os.environ.get("REGISTRE_CLIENT_SECRET"))
+    parser.add_argument("--job-threshold", type=int, default=100_000, help="rows from which a job is used")
+    parser.add_argument("--batch-size", type=int, default=BATCH)
+    parser.add_argument("--poll", type=float, default=2.0, help="seconds between job status checks")
+    parser.add_argument("--retries", type=int, default=8)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    if not args.client_id or not args.client_secret:
+        parser.error("set REGISTRE_CLIENT_ID and REGISTRE_CLIENT_SECRET (or --client-id and --client-secret)")
+    if not 1 <= args.batch_size <= BATCH:
+        parser.error("--batch-size is 1 to 10000")
+
+    client = RegistryClient(args.url, args.client_id, args.client_secret, retries=args.retries)
+    total = count_rows(args.input)
+    mode = "job" if total >= args.job_threshold else "batches"
+    stat = args.input.stat()
+    state = State(Path(f"{args.out}.state.json"),
+                  {"input": str(args.input.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns,
+                   "column": args.column, "purpose": args.purpose, "mode": mode})
+    try:
+        counts = (run_job if mode == "job" else run_batches)(client, args, state, total)
+    except ApiError as error:
+        print(f"registre-check: the registry refused the request: {error}", file=sys.stderr)
+        return 2
+    summary = {"input": str(args.input), "output": str(args.out), "purpose": args.purpose, "mode": mode, **counts}
+    Path(f"{args.out}.summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    state.path.unlink(missing_ok=True)
+    print(f"{counts['rows']} rows checked for {args.purpose}: {counts['kept']} kept, "
+          f"{counts['opposed']} opposed, {counts['invalid']} invalid -> {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Transparency: which warehouses applied a person's opposition, and when.
+
+When a lookup or a cohort job finds an opposition, the registry notes (warehouse, keyed hash of
+the identifier, purpose, first seen, last seen). A citizen can then read "warehouse X applied
+your opposition on date Y" without the registry ever keeping their number: the record holds the
+same keyed hash as ``subjects``. ``last_seen`` moves forward at most once an hour per record, so
+a warehouse re-checking its cohort all day does not turn every lookup into a write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from registry.identifiers import Identifier
+from registry.keyring import Keyring
+from registry.models import Base, UTCDateTime, utcnow
+from registry.purposes import Purpose, purposes_of
+from registry.warehouses import Warehouse
+
+REFRESH_AFTER = dt.timedelta(hours=1)
+
+
+class OppositionApplied(Base):
+    """A warehouse found this person's opposition for this purpose (first and latest time)."""
+
+    __tablename__ = "oppositions_applied"
+    __table_args__ = (
+        Index("uq_oppositions_applied_key", "id_hash", "warehouse_id", "purpose_bit", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    purpose_bit: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"OppositionApplied(warehouse_id={self.warehouse_id}, purpose_bit={self.purpose_bit})"
+
+
+@dataclass(frozen=True)
+class Application:
+    """One line of a citizen's transparency list."""
+
+    warehouse_name: str
+    purpose: Purpose
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+def _naive(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _sqlite_text(moment: dt.datetime) -> str:
+    """A naive UTC datetime as SQLAlchemy writes it in SQLite, so stored values compare as text."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def record_applications(
+    session: Session, warehouse_id: int, digests: Iterable[bytes], purpose: Purpose, *, now: dt.datetime | None = None
+) -> int:
+    """Note that ``warehouse_id`` found the opposition of each of ``digests`` for ``purpose``.
+
+    One upsert for the whole set through the raw driver (a cohort may match thousands of people);
+    the row is only rewritten when its ``last_seen`` is older than ``REFRESH_AFTER``. Returns how
+    many distinct people were noted.
+    """
+    unique = sorted(set(digests))
+    if not unique:
+        return 0
+    moment = _naive(now or utcnow())
+    stale = moment - REFRESH_AFTER
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    marker = "%s" if postgres else "?"
+    sql = (
+        "INSERT INTO oppositions_applied (id_hash, warehouse_id, purpose_bit, first_seen, last_seen) "
+        f"VALUES ({', '.join([marker] * 5)}) "
+        "ON CONFLICT (id_hash, warehouse_id, purpose_bit) DO UPDATE SET last_seen = excluded.last_seen "
+        f"WHERE oppositions_applied.last_seen < {marker}"
+    )
+    rows = [(digest, warehouse_id, purpose.bit, moment, moment, stale) for digest in unique]
+    if not postgres:  # the sqlite3 driver's datetime adapter is deprecated: store the same text
+        rows = [(d, w, b, _sqlite_text(m), _sqlite_text(m), _sqlite_text(s)) for d, w, b, m, _, s in rows]
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+    return len(unique)
+
+
+def applications_for(session: Session, keyring: Keyring, identifier: Identifier) -> list[Application]:
+    """What a citizen's space shows: each warehouse and purpose for which their opposition was
+    applied, latest first. The identifier is hashed here and never stored."""
+    digest = keyring.hasher.digest(identifier.value)
+    rows = session.execute(
+        select(Warehouse.name, OppositionApplied.purpose_bit, OppositionApplied.first_seen,
+               OppositionApplied.last_seen)
+        .join(Warehouse, Warehouse.id == OppositionApplied.warehouse_id)
+        .where(OppositionApplied.id_hash == digest)
+        .order_by(OppositionApplied.last_seen.desc(), Warehouse.name, OppositionApplied.purpose_bit)
+    )
+    return [Application(name, purposes_of(bit)[0], first, last) for name, bit, first, last in rows]

@@ -1,0 +1,170 @@
+"""POST /api/v1/lookup and the public endpoints, over real HTTP against a live server."""
+
+import json
+
+import pytest
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.database import db
+from registry.db import create_database_engine
+from registry.identifiers import parse_identifier
+from registry.models import AuditEvent
+from registry.oppositions import file_opposition
+from registry.purposes import Purpose
+from registry.transparency import OppositionApplied
+from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.portal.api.conftest import LiveServer, make_api_app
+from tests.registry.nir_factory import make_nir, spaced
+
+OPPOSED = make_nir(2, 85, 2, "2A", "004", 123)
+AI_ONLY = make_nir(2, 90, 6, "75", "056", 78)
+FREE = make_nir(1, 78, 11, "99", "350", 45)
+
+
+def file(database_url, number, purposes=None):
+    """File an opposition and commit it, as the citizen portal would, on its own connection."""
+    from registry.hashing import IdentifierHasher
+    from registry.keyring import Keyring
+    from registry.keys import parse_key
+    from registry.oprf import OprfEvaluator
+
+    keys = Keyring(IdentifierHasher(parse_key(TEST_IDENTIFIER_KEY, name="t")),
+                   OprfEvaluator(parse_key(TEST_OPRF_KEY, name="t")))
+    engine = create_database_engine(database_url)
+    try:
+        with Session(engine) as session:
+            file_opposition(session, keys, parse_identifier(number), purposes)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def lookup(live, headers, body=None, **kwargs):
+    if body is not None:
+        kwargs["json"] = body
+    return requests.post(live.url + "/api/v1/lookup", headers=headers, timeout=30, **kwargs)
+
+
+def test_answers_every_identifier_in_input_order_as_sent(live, auth, database_url):
+    file(database_url, OPPOSED)
+    file(database_url, AI_ONLY, [Purpose.AI])
+    sent = [spaced(OPPOSED), "not a number", FREE, AI_ONLY, OPPOSED[:-2] + "00", OPPOSED.lower()]
+    response = lookup(live, auth, {"purpose": "research", "identifiers": sent})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["purpose"] == "research" and body["checked_at"].endswith("Z")
+    assert body["results"] == [
+        {"identifier": sent[0], "opposed": True},
+        {"identifier": sent[1], "error": "length"},
+        {"identifier": sent[2], "opposed": False},
+        {"identifier": sent[3], "opposed": False},
+        {"identifier": sent[4], "error": "checksum"},
+        {"identifier": sent[5], "opposed": True},
+    ]
+
+
+def test_an_opposition_committed_before_a_lookup_starts_is_seen_by_it(live, auth, database_url):
+    body = {"purpose": "ai", "identifiers": [FREE]}
+    assert lookup(live, auth, body).json()["results"] == [{"identifier": FREE, "opposed": False}]
+    file(database_url, FREE)
+    assert lookup(live, auth, body).json()["results"] == [{"identifier": FREE, "opposed": True}]
+
+
+def test_a_match_is_recorded_for_transparency_and_every_call_is_audited_without_identifiers(
+        live, auth, database_url, warehouse):
+    file(database_url, OPPOSED)
+    lookup(live, auth, {"purpose": "research", "identifiers": [OPPOSED, FREE, "bad"]})
+    with live.app.app_context():
+        session = db.session()
+        applied = session.scalars(select(OppositionApplied)).all()
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).one()
+    assert [(a.purpose_bit, len(a.id_hash)) for a in applied] == [(Purpose.RESEARCH.bit, 32)]
+    assert event.actor == f"warehouse:{warehouse['client_id']}"
+    assert json.loads(event.details) == {"purpose": "research", "identifiers": 3, "opposed": 1, "invalid": 1}
+    assert OPPOSED not in event.details and FREE not in event.details
+
+
+@pytest.mark.parametrize("data, content_type, status, code", [
+    (b"{not json", "application/json", 400, "malformed_json"),
+    (b"\xff\xfe", "application/json", 400, "malformed_json"),
+    (b"[1, 2]", "application/json", 422, "invalid_request"),
+    (b'{"purpose": "research"}', "application/json", 422, "invalid_request"),
+    (b'{"purpose": "research", "identifiers": []}', "application/json", 422, "invalid_request"),
+    (b'{"purpose": "research", "identifiers": [1]}', "application/json", 422, "invalid_request"),
+    (b'{"purpose": "research", "identifiers": [null]}', "application/json", 422, "invalid_request"),
+    (b'{"purpose": 3, "identifiers": ["x"]}', "application/json", 422, "invalid_request"),
+    (b'{"purpose": "marketing", "identifiers": ["x"]}', "application/json", 422, "unknown_purpose"),
+    (b'{"purpose": "research", "identifiers": ["x"]}', "text/plain", 415, "unsupported_media_type"),
+    (b'{"purpose": "research", "identifiers": ["x"]}', None, 415, "unsupported_media_type"),
+], ids=["not-json", "not-utf8", "array", "no-identifiers", "empty", "number", "null", "purpose-type",
+        "unknown-purpose", "text", "no-content-type"])
+def test_bad_requests_get_a_problem_with_a_stable_code(live, auth, data, content_type, status, code):
+    headers = dict(auth)
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = lookup(live, headers, data=data)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == code and problem["status"] == status and problem["type"].endswith(code)
+
+
+def test_more_than_10000_identifiers_is_413_and_10000_is_fine(live, auth):
+    too_many = lookup(live, auth, {"purpose": "research", "identifiers": [FREE] * 10_001})
+    assert (too_many.status_code, too_many.json()["code"]) == (413, "too_many_identifiers")
+    full = lookup(live, auth, {"purpose": "research", "identifiers": [FREE] * 10_000})
+    assert full.status_code == 200 and len(full.json()["results"]) == 10_000
+
+
+def test_a_body_over_the_size_limit_is_413(live, auth):
+    response = lookup(live, {**auth, "Content-Type": "application/json"}, data=b" " * (3 * 1024 * 1024))
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+
+
+def test_no_token_is_401_and_a_token_without_the_scope_is_403(live, warehouse):
+    missing = lookup(live, {}, {"purpose": "research", "identifiers": [FREE]})
+    garbage = lookup(live, {"Authorization": "Bearer nope"}, {"purpose": "research", "identifiers": [FREE]})
+    jobs_only = {"Authorization": "Bearer " + live.token(warehouse, scope="jobs")}
+    scoped = lookup(live, jobs_only, {"purpose": "research", "identifiers": [FREE]})
+    assert (missing.status_code, missing.json()["code"]) == (401, "missing_token")
+    assert (garbage.status_code, garbage.json()["code"]) == (401, "invalid_token")
+    assert (scoped.status_code, scoped.json()["code"]) == (403, "insufficient_scope")
+
+
+def test_the_quota_answers_429_with_retry_after(database_url, tmp_path):
+    app = make_api_app(database_url, tmp_path, API_RATE_LIMIT="2 per minute")
+    with LiveServer(app) as live:
+        headers = {"Authorization": "Bearer " + live.token(live.create_warehouse("EDS quota"))}
+        statuses = [lookup(live, headers, {"purpose": "ai", "identifiers": [FREE]}) for _ in range(3)]
+        other = {"Authorization": "Bearer " + live.token(live.create_warehouse("EDS voisin"))}
+        neighbour = lookup(live, other, {"purpose": "ai", "identifiers": [FREE]})
+    db.engine(app).dispose()
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert statuses[2].json()["code"] == "rate_limited"
+    assert int(statuses[2].headers["Retry-After"]) > 0
+    assert neighbour.status_code == 200, "quotas are per warehouse"
+
+
+def test_wrong_methods_and_unknown_paths_are_problems_too(live, auth):
+    wrong = requests.get(live.url + "/api/v1/lookup", headers=auth, timeout=30)
+    unknown = requests.get(live.url + "/api/v1/nowhere", timeout=30)
+    assert (wrong.status_code, wrong.json()["code"], wrong.headers["Allow"]) == (405, "method_not_allowed", "POST")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+
+
+def test_purposes_health_and_openapi_are_public(live):
+    purposes = requests.get(live.url + "/api/v1/purposes", timeout=30).json()
+    assert [p["code"] for p in purposes["purposes"]] == [p.code for p in Purpose]
+    assert "checksum" in [e["code"] for e in purposes["identifier_errors"]]
+    assert requests.get(live.url + "/api/v1/health", timeout=30).json()["database"] == "ok"
+    spec = requests.get(live.url + "/api/v1/openapi.json", timeout=30).json()
+    assert spec["openapi"].startswith("3.1") and "/api/v1/lookup" in spec["paths"]
+
+
+def test_health_says_503_when_the_database_does_not_answer(tmp_path):
+    app = make_api_app(f"sqlite:///{tmp_path}/missing/nowhere.db", tmp_path)
+    with LiveServer(app) as live:
+        response = requests.get(live.url + "/api/v1/health", timeout=30)
+    assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
