@@ -35,6 +35,12 @@ def _http_error(error: HTTPException):
     return from_http_exception(error)
 
 
+# Code-specific handlers too: Flask prefers an app-level handler registered for a status code
+# (the HTML error pages) over a blueprint's HTTPException handler, and API clients need JSON.
+for _status in (400, 401, 403, 404, 405, 413, 415, 422, 429, 500, 503):
+    bp.register_error_handler(_status, _http_error)
+
+
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception):
     # The traceback is logged without locals; request bodies (identifiers) are never logged.
