@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import api, assets, auth, citizen, cli, extensions, keys, pages, security
+    from portal import api, assets, auth, citizen, cli, extensions, keys, log_privacy, pages, security
     from portal.database import db
 
     extensions.init_app(app)
@@ -29,4 +29,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     citizen.init_app(app)
     api.init_app(app)
     cli.init_app(app)
+    log_privacy.init_app(app)
     return app
