@@ -26,6 +26,7 @@ from registry.models import Base, UTCDateTime, utcnow
 SCOPES = {
     "lookup": "Check identifiers in batches (POST /api/v1/lookup).",
     "jobs": "Send whole cohort files as background jobs (/api/v1/jobs).",
+    "private-lookup": "Check a cohort without sending it (/api/v1/private/...).",
 }
 DEFAULT_SCOPE = "lookup jobs"
 MAX_TOKEN_LIFETIME = dt.timedelta(minutes=15)

@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_RETENTION_DAYS", 7)
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
 
-    from portal.api import auth, jobs, queue, views  # noqa: F401  (the views register on ``bp``)
+    from portal.api import auth, jobs, private, queue, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf
 
     auth.init_app(app)

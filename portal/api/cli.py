@@ -96,4 +96,18 @@ def jobs_worker_command(workers: int) -> None:
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
-COMMANDS = (create_warehouse_command, rotate_secret_command, disable_command, purge_jobs_command, jobs_worker_command)
+@click.command("declare-cohort")
+@click.argument("client_id")
+@click.argument("cohort_size", type=int)
+@with_appcontext
+def declare_cohort_command(client_id: str, cohort_size: int) -> None:
+    """Set a warehouse's declared cohort size, from which its private-lookup allowance follows."""
+    from registry.private_quota import DAILY_FACTOR, TOTAL_FACTOR, declare_cohort
+    from registry.warehouses import get_warehouse
+
+    _commit_or_fail(lambda s: declare_cohort(s, get_warehouse(s, client_id).id, cohort_size, actor="admin"))
+    click.echo(f"Declared cohort: {cohort_size}; private lookups allowed: {cohort_size * DAILY_FACTOR} a day, "
+               f"{cohort_size * TOTAL_FACTOR} in total.")
+
+
+COMMANDS = (create_warehouse_command, declare_cohort_command, rotate_secret_command, disable_command, purge_jobs_command, jobs_worker_command)

@@ -133,7 +133,9 @@ def health():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    from portal.api.openapi_private import add_private_lookup
+
+    return jsonify(add_private_lookup(openapi_document()))
 
 
 def noop():

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from registry import jobs, transparency, warehouses  # noqa: F401  (their tables join the metadata)
+from registry import accounts, jobs, private_quota, transparency, warehouses  # noqa: F401  (their tables join the metadata)
 from registry.models import Base
 
 config = context.config
