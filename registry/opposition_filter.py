@@ -94,6 +94,8 @@ def filter_delta(session: Session, purpose: Purpose, key_id: str, since: int) ->
     """The changes since version ``since``: every person whose opposition changed since then,
     added when they oppose the purpose now and removed otherwise."""
     version = current_version(session)
+    if since >= version:  # nothing newer (or a version from the future: the caller sends the full filter)
+        return FilterDelta(purpose.code, since, version, [], [])
     changed = (
         select(OppositionVersion.subject_id).where(OppositionVersion.id > since).distinct().scalar_subquery()
     )

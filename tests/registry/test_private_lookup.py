@@ -97,3 +97,12 @@ def test_the_filter_is_compact_and_versioned_with_a_delta(session, keyring):
     assert (len(delta.added), len(delta.removed)) == (1, 1)
     assert first.apply(delta) == second
     assert build_filter(session, Purpose.RESEARCH, keyring.oprf.key_id).etag == second.etag
+
+
+@pytest.mark.db
+def test_a_delta_from_the_current_or_a_future_version_is_empty(session, keyring):
+    file_opposition(session, keyring, parse_identifier(COHORT[0]))
+    version = build_filter(session, Purpose.AI, keyring.oprf.key_id).version
+    for since in (version, version + 1, 10**15):
+        delta = filter_delta(session, Purpose.AI, keyring.oprf.key_id, since)
+        assert (delta.added, delta.removed, delta.version) == ([], [], version)
