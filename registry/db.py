@@ -15,6 +15,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_WRITE_OPTION = "sqlite_begin_immediate"
+
+
+def begin_write(session) -> None:
+    """Start the session's next transaction as a writer (``BEGIN IMMEDIATE`` on SQLite; nothing
+    special elsewhere). Call it before the first statement of a transaction that will write."""
+    session.connection(execution_options={SQLITE_WRITE_OPTION: True})
 
 
 def normalise_url(url: str) -> str:
@@ -53,7 +60,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that reads then writes (the audit chain reads its last event first) must
+        # take the write lock up front, or a concurrent writer makes its write fail at once.
+        immediate = connection.get_execution_options().get(SQLITE_WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def alembic_config(engine: Engine) -> Config:

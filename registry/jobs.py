@@ -28,6 +28,7 @@ from sqlalchemy import ForeignKey, Integer, BigInteger, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from registry.audit import record_event
+from registry.db import begin_write
 from registry.identifiers import normalise_fast
 from registry.keyring import Keyring
 from registry.lookups import lookup_batch
@@ -179,6 +180,8 @@ def run_job(
             while True:
                 if stop_after_chunks is not None and chunks >= stop_after_chunks:
                     return RunOutcome("running")
+                session.commit()  # the chunk reads then writes: it takes the write lock from its start
+                begin_write(session)
                 raw_lines = source.readlines(chunk_lines * _BYTES_PER_LINE)
                 if not raw_lines:
                     break
@@ -192,6 +195,8 @@ def run_job(
                 os.fsync(invalid.fileno())
                 session.commit()
                 chunks += 1
+        session.commit()
+        begin_write(session)
         job.status, job.finished_at = "done", utcnow()
         record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
                      target=job.public_id,

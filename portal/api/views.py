@@ -9,6 +9,7 @@ from flask import Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from registry.audit import record_event
+from registry.db import begin_write
 from registry.identifiers import REASONS, normalise_fast
 from registry.lookups import lookup_batch
 from registry.models import utcnow
@@ -82,6 +83,8 @@ def lookup():
     session = db.session()
     checked_at = utcnow()
     answer = lookup_batch(session, keyring(), identifiers, purpose)
+    session.commit()  # end the read; the records below are written in a transaction of their own
+    begin_write(session)
     opposed_values = [v for v, o in zip(identifiers, answer.opposed) if o]
     if opposed_values:
         digests = keyring().hasher.digest_many([normalise_fast(v) for v in opposed_values])
