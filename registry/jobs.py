@@ -28,7 +28,7 @@ from sqlalchemy import ForeignKey, Integer, BigInteger, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from registry.audit import record_event
-from registry.db import begin_write
+from registry.db import write_turn
 from registry.identifiers import normalise_fast
 from registry.keyring import Keyring
 from registry.lookups import lookup_batch
@@ -165,7 +165,8 @@ def run_job(
     """Run (or resume) a job to its end. ``stop_after_chunks`` stops after that many chunks as a
     killed worker would, leaving the job ``running``; ``now`` stands for the clock when claiming."""
     with sessions() as session:
-        refused = _claim(session, job_id, now or utcnow())
+        with write_turn(session):
+            refused = _claim(session, job_id, now or utcnow())
         if refused is not None:
             return refused
         job = session.get(LookupJob, job_id)
@@ -180,29 +181,35 @@ def run_job(
             while True:
                 if stop_after_chunks is not None and chunks >= stop_after_chunks:
                     return RunOutcome("running")
-                session.commit()  # the chunk reads then writes: it takes the write lock from its start
-                begin_write(session)
                 raw_lines = source.readlines(chunk_lines * _BYTES_PER_LINE)
                 if not raw_lines:
                     break
-                _process_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid)
-                job.bytes_done += sum(map(len, raw_lines))
-                job.cleaned_bytes, job.invalid_bytes = cleaned.tell(), invalid.tell()
-                job.heartbeat_at = utcnow()
+                chunk = _check_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid)
                 cleaned.flush()
                 invalid.flush()
                 os.fsync(cleaned.fileno())
                 os.fsync(invalid.fileno())
-                session.commit()
+                session.commit()  # ends the read; the chunk's records are written in one short turn
+                with write_turn(session):
+                    if chunk.opposed_digests:
+                        record_applications(session, job.warehouse_id, chunk.opposed_digests, purpose)
+                    job.lines_done, job.header_seen = chunk.lines_done, chunk.header_seen
+                    job.kept += chunk.kept
+                    job.opposed += len(chunk.opposed_digests)
+                    job.invalid += chunk.invalid
+                    job.bytes_done += sum(map(len, raw_lines))
+                    job.cleaned_bytes, job.invalid_bytes = cleaned.tell(), invalid.tell()
+                    job.heartbeat_at = utcnow()
+                    session.commit()
                 chunks += 1
         session.commit()
-        begin_write(session)
-        job.status, job.finished_at = "done", utcnow()
-        record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
-                     target=job.public_id,
-                     details={"purpose": purpose.code, "lines": job.lines_done, "kept": job.kept,
-                              "opposed": job.opposed, "invalid": job.invalid})
-        session.commit()
+        with write_turn(session):
+            job.status, job.finished_at = "done", utcnow()
+            record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
+                         target=job.public_id,
+                         details={"purpose": purpose.code, "lines": job.lines_done, "kept": job.kept,
+                                  "opposed": job.opposed, "invalid": job.invalid})
+            session.commit()
         (folder / INPUT).unlink(missing_ok=True)  # only the results are needed from now on
         return RunOutcome("done")
 
@@ -228,22 +235,31 @@ class _output:
         self.file.close()
 
 
-def _process_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid) -> None:
-    line_no = job.lines_done
+@dataclass(frozen=True)
+class _Chunk:
+    lines_done: int
+    header_seen: int
+    kept: int
+    invalid: int
+    opposed_digests: list[bytes]
+
+
+def _check_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid) -> _Chunk:
+    """Check one chunk and append its outputs; reads only (the caller records the counts)."""
+    line_no, header_seen = job.lines_done, job.header_seen
     numbers, values = [], []
     for raw in raw_lines:
         line_no += 1
         value = raw.strip().decode("utf-8", "replace").strip('"').strip()
         if not value:
             continue
-        if job.header_seen == 0:
+        if header_seen == 0:
             if not any(c.isdigit() for c in value):
-                job.header_seen = 2
+                header_seen = 2
                 continue
-            job.header_seen = 1
+            header_seen = 1
         numbers.append(line_no)
         values.append(value)
-    job.lines_done = line_no
     answer = lookup_batch(session, keyring, values, purpose)
     kept_lines, opposed_values, bad = [], [], io.StringIO()
     bad_writer = csv.writer(bad, lineterminator="\n")
@@ -256,12 +272,8 @@ def _process_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid) 
             kept_lines.append(f"{number},{value}\n")  # a valid identifier holds no comma or quote
     cleaned.write("".join(kept_lines).encode("utf-8"))
     invalid.write(bad.getvalue().encode("utf-8"))
-    job.kept += len(kept_lines)
-    job.opposed += len(opposed_values)
-    job.invalid += len(values) - len(kept_lines) - len(opposed_values)
-    if opposed_values:
-        digests = keyring.hasher.digest_many([normalise_fast(v) for v in opposed_values])
-        record_applications(session, job.warehouse_id, digests, purpose)
+    digests = keyring.hasher.digest_many([normalise_fast(v) for v in opposed_values])
+    return _Chunk(line_no, header_seen, len(kept_lines), len(values) - len(kept_lines) - len(opposed_values), digests)
 
 
 def purge_expired_jobs(session: Session, root: Path, *, now: dt.datetime | None = None) -> int:

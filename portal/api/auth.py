@@ -18,7 +18,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InsufficientScopeError
 from flask import Flask, g
 
-from registry.db import begin_write
+from registry.db import write_turn
 from registry.warehouses import (
     MAX_TOKEN_LIFETIME,
     SCOPES,
@@ -97,10 +97,10 @@ def _save_token(token, oauth_request):
     warehouse_id = oauth_request.client.warehouse.id
     session = db.session()
     session.commit()  # the client was read; the token is written in a transaction of its own
-    begin_write(session)
-    warehouse = session.get(Warehouse, warehouse_id)
-    store_token(session, warehouse, token["access_token"], token.get("scope", ""), int(token["expires_in"]))
-    session.commit()
+    with write_turn(session):
+        warehouse = session.get(Warehouse, warehouse_id)
+        store_token(session, warehouse, token["access_token"], token.get("scope", ""), int(token["expires_in"]))
+        session.commit()
 
 
 class _Token(TokenMixin):

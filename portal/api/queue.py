@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
+from registry.db import write_turn
 from registry.jobs import purge_expired_jobs, resumable_job_ids, run_job
 
 from portal.database import db
@@ -61,8 +62,9 @@ def _build_queue(app: Flask) -> None:
     def purge_jobs() -> None:
         with app.app_context():
             session = db.session()
-            purge_expired_jobs(session, jobs_root(app))
-            session.commit()
+            with write_turn(session):
+                purge_expired_jobs(session, jobs_root(app))
+                session.commit()
 
     app.extensions["huey"] = huey
     app.extensions["huey_tasks"] = {"run_lookup_job": run_lookup_job}
