@@ -15,12 +15,15 @@ of work, like a view or a command: it commits after each chunk.
 
 from __future__ import annotations
 
+import collections
 import csv
+import multiprocessing
 import datetime as dt
 import io
 import os
 import shutil
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from sqlalchemy import ForeignKey, Integer, BigInteger, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from registry.audit import record_event
+from registry.db import write_turn
 from registry.identifiers import normalise_fast
 from registry.keyring import Keyring
 from registry.lookups import lookup_batch
@@ -159,50 +163,98 @@ def _claim(session: Session, job_id: int, now: dt.datetime) -> RunOutcome | None
 
 def run_job(
     sessions: sessionmaker, keyring: Keyring, job_id: int, root: Path, *,
-    chunk_lines: int = CHUNK_LINES, stop_after_chunks: int | None = None, now: dt.datetime | None = None,
+    chunk_lines: int = CHUNK_LINES, processes: int = 1, stop_after_chunks: int | None = None,
+    now: dt.datetime | None = None,
 ) -> RunOutcome:
-    """Run (or resume) a job to its end. ``stop_after_chunks`` stops after that many chunks as a
-    killed worker would, leaving the job ``running``; ``now`` stands for the clock when claiming."""
+    """Run (or resume) a job to its end, checking chunks in ``processes`` processes (results are
+    still written and committed in input order). ``stop_after_chunks`` stops after that many
+    chunks as a killed worker would, leaving the job ``running``; ``now`` stands for the clock
+    when claiming."""
     with sessions() as session:
-        refused = _claim(session, job_id, now or utcnow())
+        with write_turn(session):
+            refused = _claim(session, job_id, now or utcnow())
         if refused is not None:
             return refused
         job = session.get(LookupJob, job_id)
         session.refresh(job)
         folder = job_folder(root, job)
         purpose = job.purpose
-        chunks = 0
+        session.commit()
+        if job.header_seen == 0:
+            with write_turn(session):
+                job.header_seen = _header_kind(folder / INPUT)
+                session.commit()
+        skip_line = _first_line_number(folder / INPUT) if job.header_seen == 2 else None
         with open(folder / INPUT, "rb") as source, \
                 _output(folder / CLEANED, job.cleaned_bytes, CLEANED_HEADER) as cleaned, \
-                _output(folder / INVALID, job.invalid_bytes, INVALID_HEADER) as invalid:
+                _output(folder / INVALID, job.invalid_bytes, INVALID_HEADER) as invalid, \
+                _Checker(session, keyring, processes) as checker:
             source.seek(job.bytes_done)
-            while True:
-                if stop_after_chunks is not None and chunks >= stop_after_chunks:
+            pieces = _read_pieces(source, chunk_lines, job.lines_done)
+            for done, chunk in enumerate(checker.check(pieces, skip_line, purpose.bit)):
+                if stop_after_chunks is not None and done >= stop_after_chunks:
                     return RunOutcome("running")
-                raw_lines = source.readlines(chunk_lines * _BYTES_PER_LINE)
-                if not raw_lines:
-                    break
-                _process_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid)
-                job.bytes_done += sum(map(len, raw_lines))
-                job.cleaned_bytes, job.invalid_bytes = cleaned.tell(), invalid.tell()
-                job.heartbeat_at = utcnow()
+                cleaned.write(chunk.kept_text)
+                invalid.write(chunk.invalid_text)
                 cleaned.flush()
                 invalid.flush()
                 os.fsync(cleaned.fileno())
                 os.fsync(invalid.fileno())
-                session.commit()
-                chunks += 1
-        job.status, job.finished_at = "done", utcnow()
-        record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
-                     target=job.public_id,
-                     details={"purpose": purpose.code, "lines": job.lines_done, "kept": job.kept,
-                              "opposed": job.opposed, "invalid": job.invalid})
+                session.commit()  # ends any read; the chunk's records are written in one short turn
+                with write_turn(session):
+                    if chunk.opposed_digests:
+                        record_applications(session, job.warehouse_id, chunk.opposed_digests, purpose)
+                    job.lines_done += chunk.lines
+                    job.kept += chunk.kept
+                    job.opposed += len(chunk.opposed_digests)
+                    job.invalid += chunk.invalid
+                    job.bytes_done += chunk.size
+                    job.cleaned_bytes, job.invalid_bytes = cleaned.tell(), invalid.tell()
+                    job.heartbeat_at = utcnow()
+                    session.commit()
         session.commit()
+        with write_turn(session):
+            job.status, job.finished_at = "done", utcnow()
+            record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
+                         target=job.public_id,
+                         details={"purpose": purpose.code, "lines": job.lines_done, "kept": job.kept,
+                                  "opposed": job.opposed, "invalid": job.invalid})
+            session.commit()
         (folder / INPUT).unlink(missing_ok=True)  # only the results are needed from now on
         return RunOutcome("done")
 
 
 _BYTES_PER_LINE = 16  # readlines() stops past chunk_lines * this: a 15-character number and its newline
+
+
+def _clean(raw: bytes) -> str:
+    return raw.strip().decode("utf-8", "replace").strip('"').strip()
+
+
+def _header_kind(path: Path) -> int:
+    """1 when the file has no header, 2 when its first non-blank line (no digit in it) is one."""
+    with open(path, "rb") as source:
+        for raw in source:
+            value = _clean(raw)
+            if value:
+                return 1 if any(c.isdigit() for c in value) else 2
+    return 1
+
+
+def _first_line_number(path: Path) -> int:
+    with open(path, "rb") as source:
+        for number, raw in enumerate(source, start=1):
+            if _clean(raw):
+                return number
+    return 0
+
+
+def _read_pieces(source, chunk_lines: int, first_line: int):
+    """(lines, number of the line before them) for each chunk, read as they are needed."""
+    line_no = first_line
+    while raw_lines := source.readlines(chunk_lines * _BYTES_PER_LINE):
+        yield raw_lines, line_no
+        line_no += len(raw_lines)
 
 
 class _output:
@@ -223,22 +275,29 @@ class _output:
         self.file.close()
 
 
-def _process_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid) -> None:
-    line_no = job.lines_done
+@dataclass(frozen=True)
+class _Chunk:
+    lines: int
+    size: int
+    kept: int
+    invalid: int
+    kept_text: bytes
+    invalid_text: bytes
+    opposed_digests: list[bytes]
+
+
+def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_line: int | None,
+                 purpose_bit: int) -> _Chunk:
+    """Check one chunk (reads only): the outputs' text and the counts, for the caller to record."""
+    purpose = purposes_of(purpose_bit)[0]
     numbers, values = [], []
+    first = line_no
     for raw in raw_lines:
         line_no += 1
-        value = raw.strip().decode("utf-8", "replace").strip('"').strip()
-        if not value:
-            continue
-        if job.header_seen == 0:
-            if not any(c.isdigit() for c in value):
-                job.header_seen = 2
-                continue
-            job.header_seen = 1
-        numbers.append(line_no)
-        values.append(value)
-    job.lines_done = line_no
+        value = _clean(raw)
+        if value and line_no != skip_line:
+            numbers.append(line_no)
+            values.append(value)
     answer = lookup_batch(session, keyring, values, purpose)
     kept_lines, opposed_values, bad = [], [], io.StringIO()
     bad_writer = csv.writer(bad, lineterminator="\n")
@@ -249,14 +308,59 @@ def _process_chunk(session, keyring, job, purpose, raw_lines, cleaned, invalid) 
             opposed_values.append(value)
         else:
             kept_lines.append(f"{number},{value}\n")  # a valid identifier holds no comma or quote
-    cleaned.write("".join(kept_lines).encode("utf-8"))
-    invalid.write(bad.getvalue().encode("utf-8"))
-    job.kept += len(kept_lines)
-    job.opposed += len(opposed_values)
-    job.invalid += len(values) - len(kept_lines) - len(opposed_values)
-    if opposed_values:
-        digests = keyring.hasher.digest_many([normalise_fast(v) for v in opposed_values])
-        record_applications(session, job.warehouse_id, digests, purpose)
+    session.rollback()  # nothing was written; end the read so writers are not held back
+    digests = keyring.hasher.digest_many([normalise_fast(v) for v in opposed_values])
+    return _Chunk(line_no - first, sum(map(len, raw_lines)), len(kept_lines),
+                  len(values) - len(kept_lines) - len(opposed_values),
+                  "".join(kept_lines).encode("utf-8"), bad.getvalue().encode("utf-8"), digests)
+
+
+_child: dict = {}
+
+
+def _child_start(url: str, keyring: Keyring) -> None:
+    from registry.db import create_database_engine
+
+    _child["session"] = Session(create_database_engine(url))
+    _child["keyring"] = keyring
+
+
+def _child_check(raw_lines, line_no, skip_line, purpose_bit) -> _Chunk:
+    return _check_lines(_child["session"], _child["keyring"], raw_lines, line_no, skip_line, purpose_bit)
+
+
+class _Checker:
+    """Checks chunks in this process, or in forked worker processes (each with its own database
+    connection) while keeping the answers in input order and at most two chunks per process in
+    flight, so memory stays bounded."""
+
+    def __init__(self, session: Session, keyring: Keyring, processes: int) -> None:
+        self.session, self.keyring, self.processes = session, keyring, processes
+        self.pool = None
+
+    def __enter__(self):
+        if self.processes > 1:
+            url = self.session.get_bind().url.render_as_string(hide_password=False)
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_child_start, initargs=(url, self.keyring))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def check(self, pieces, skip_line, purpose_bit):
+        if self.pool is None:
+            for raw_lines, line_no in pieces:
+                yield _check_lines(self.session, self.keyring, raw_lines, line_no, skip_line, purpose_bit)
+            return
+        pending = collections.deque()
+        for raw_lines, line_no in pieces:
+            pending.append(self.pool.submit(_child_check, raw_lines, line_no, skip_line, purpose_bit))
+            if len(pending) >= 2 * self.processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def purge_expired_jobs(session: Session, root: Path, *, now: dt.datetime | None = None) -> int:

@@ -5,6 +5,8 @@ cohort jobs, purposes, health and the OpenAPI document. Every error is a problem
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -72,6 +74,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("JOBS_RETENTION_DAYS", 7)
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
+    app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
 
     from portal.api import auth, jobs, private, queue, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf

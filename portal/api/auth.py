@@ -18,6 +18,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750.errors import InsufficientScopeError
 from flask import Flask, g
 
+from registry.db import write_turn
 from registry.warehouses import (
     MAX_TOKEN_LIFETIME,
     SCOPES,
@@ -93,9 +94,13 @@ def _query_client(client_id):
 
 
 def _save_token(token, oauth_request):
-    store_token(db.session(), oauth_request.client.warehouse, token["access_token"], token.get("scope", ""),
-                int(token["expires_in"]))
-    db.session().commit()
+    warehouse_id = oauth_request.client.warehouse.id
+    session = db.session()
+    session.commit()  # the client was read; the token is written in a transaction of its own
+    with write_turn(session):
+        warehouse = session.get(Warehouse, warehouse_id)
+        store_token(session, warehouse, token["access_token"], token.get("scope", ""), int(token["expires_in"]))
+        session.commit()
 
 
 class _Token(TokenMixin):

@@ -11,6 +11,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from registry.db import write_turn
 from registry.errors import RegistryError
 from registry.jobs import purge_expired_jobs
 from registry.warehouses import DEFAULT_SCOPE, create_warehouse, disable_warehouse, rotate_secret
@@ -29,12 +30,13 @@ def _credentials_out(credentials, as_json: bool, verb: str) -> None:
 
 def _commit_or_fail(action):
     session = db.session()
-    try:
-        result = action(session)
-    except RegistryError as error:
-        session.rollback()
-        raise click.ClickException(str(error)) from None
-    session.commit()
+    with write_turn(session):
+        try:
+            result = action(session)
+        except RegistryError as error:
+            session.rollback()
+            raise click.ClickException(str(error)) from None
+        session.commit()
     return result
 
 

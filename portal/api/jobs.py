@@ -12,6 +12,8 @@ from flask import Response, jsonify, request, stream_with_context, url_for
 
 from registry.jobs import CLEANED, INPUT, INVALID, JobNotFound, create_job, job_folder, job_for_warehouse, new_job_folder
 
+from registry.db import write_turn
+
 from portal.api import bp, limiter
 from portal.api.auth import client_required, current_client
 from portal.api.problems import ApiProblem
@@ -66,9 +68,12 @@ def create():
         if size == 0:
             raise ApiProblem(422, "invalid_request", "The file is empty.")
         session = db.session()
-        job = create_job(session, public_id=public_id, warehouse_id=client.warehouse_id,
-                         client_id=client.client_id, purpose=purpose, input_bytes=size, retention=retention())
-        session.commit()
+        session.commit()  # the token check read; the job is written in a transaction of its own
+        with write_turn(session):
+            job = create_job(session, public_id=public_id, warehouse_id=client.warehouse_id,
+                             client_id=client.client_id, purpose=purpose, input_bytes=size,
+                             retention=retention())
+            session.commit()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

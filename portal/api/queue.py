@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
+from registry.db import write_turn
 from registry.jobs import purge_expired_jobs, resumable_job_ids, run_job
 
 from portal.database import db
@@ -53,7 +54,8 @@ def _build_queue(app: Flask) -> None:
     @huey.task(name="run_lookup_job")
     def run_lookup_job(job_id: int) -> None:
         with app.app_context():
-            outcome = run_job(app.extensions["database"], keyring(), job_id, jobs_root(app))
+            outcome = run_job(app.extensions["database"], keyring(), job_id, jobs_root(app),
+                              processes=int(app.config["JOBS_PROCESSES"]))
         if outcome.retry_in is not None:  # held by a worker that may be alive: look again later
             run_lookup_job.schedule((job_id,), delay=int(outcome.retry_in.total_seconds()) + 1)
 
@@ -61,8 +63,9 @@ def _build_queue(app: Flask) -> None:
     def purge_jobs() -> None:
         with app.app_context():
             session = db.session()
-            purge_expired_jobs(session, jobs_root(app))
-            session.commit()
+            with write_turn(session):
+                purge_expired_jobs(session, jobs_root(app))
+                session.commit()
 
     app.extensions["huey"] = huey
     app.extensions["huey_tasks"] = {"run_lookup_job": run_lookup_job}

@@ -9,6 +9,7 @@ from flask import Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from registry.audit import record_event
+from registry.db import write_turn
 from registry.identifiers import REASONS, normalise_fast
 from registry.lookups import lookup_batch
 from registry.models import utcnow
@@ -82,15 +83,16 @@ def lookup():
     session = db.session()
     checked_at = utcnow()
     answer = lookup_batch(session, keyring(), identifiers, purpose)
+    session.commit()  # end the read; the records below are written in a transaction of their own
     opposed_values = [v for v, o in zip(identifiers, answer.opposed) if o]
-    if opposed_values:
-        digests = keyring().hasher.digest_many([normalise_fast(v) for v in opposed_values])
-        record_applications(session, client.warehouse_id, digests, purpose, now=checked_at)
+    digests = keyring().hasher.digest_many([normalise_fast(v) for v in opposed_values])
     invalid = len(identifiers) - answer.opposed.count(True) - answer.opposed.count(False)
-    record_event(session, action="api.lookup", actor=f"warehouse:{client.client_id}",
-                 details={"purpose": purpose.code, "identifiers": len(identifiers),
-                          "opposed": len(opposed_values), "invalid": invalid})
-    session.commit()
+    with write_turn(session):
+        record_applications(session, client.warehouse_id, digests, purpose, now=checked_at)
+        record_event(session, action="api.lookup", actor=f"warehouse:{client.client_id}",
+                     details={"purpose": purpose.code, "identifiers": len(identifiers),
+                              "opposed": len(opposed_values), "invalid": invalid})
+        session.commit()
     return Response(_results_json(purpose, checked_at, answer), mimetype="application/json")
 
 

@@ -27,6 +27,7 @@ def make_api_app(database_url, tmp_path, **overrides):
         "JOBS_FOLDER": str(tmp_path / "jobs"),
         "JOBS_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}",
         "API_RATE_LIMIT": "100000 per minute",
+        "JOBS_PROCESSES": 1,
         **overrides,
     })
 

@@ -150,3 +150,23 @@ def test_files_are_deleted_after_retention_and_no_identifier_is_left_anywhere(li
         assert find_leaks(db.session(), [OPPOSED, AI_ONLY, FREE, *COHORT]) == []
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert not any(n in logged or spaced(n) in logged for n in [OPPOSED, AI_ONLY, FREE, *COHORT])
+
+
+def test_a_job_checked_in_two_processes_writes_exactly_what_one_process_writes(live, auth, database_url):
+    from portal.api.queue import jobs_root
+    from portal.keys import keyring
+
+    file(database_url, COHORT[7])
+    body = cohort_file() * 3  # 93 lines, the header line only once at the top
+    first, second = upload(live, auth, body).json(), upload(live, auth, body).json()
+    with live.app.app_context():
+        ids = db.session().scalars(select(LookupJob.id).order_by(LookupJob.id)).all()
+        sessions = live.app.extensions["database"]
+        for job_id, processes in zip(ids, (1, 2)):
+            assert run_job(sessions, keyring(), job_id, jobs_root(live.app), chunk_lines=4,
+                           processes=processes).status == "done"
+    one, two = (get(live, auth, f"/api/v1/jobs/{job['id']}").json() for job in (first, second))
+    assert one["counts"] == two["counts"] == {"lines": 93, "kept": 81, "opposed": 3, "invalid": 5}
+    for part in ("cleaned", "invalid"):
+        texts = [get(live, auth, f"/api/v1/jobs/{job['id']}/result", part=part).text for job in (first, second)]
+        assert texts[0] == texts[1]

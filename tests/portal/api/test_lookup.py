@@ -168,3 +168,4 @@ def test_health_says_503_when_the_database_does_not_answer(tmp_path):
     with LiveServer(app) as live:
         response = requests.get(live.url + "/api/v1/health", timeout=30)
     assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
+

@@ -1,0 +1,284 @@
+"""The lookup API over HTTP: gunicorn with 2 sync workers on 127.0.0.1, a real load generator.
+
+    .venv/bin/python -m bench.api_throughput [--count 5000000] [--engines sqlite,postgresql]
+                                             [--job-lines 10000000] [--parts a,b,c]
+
+Fills a database with ``--count`` oppositions (``fill``), starts gunicorn on a free port, then:
+
+(a) batches of 10,000 identifiers per request from a separate load-generator process (4
+    connections): identifiers/s, beside the bare in-process validate + hash + check loop
+    (``lookup_batch`` on the same database) of the same run;
+(b) single-identifier lookups at concurrency 16 with ``wrk`` (Debian package): requests/s, p50 and
+    p99, beside the app's no-op endpoint measured the same way in the same run;
+(c) a ``--job-lines`` bulk job through the Huey worker: total seconds from upload to done, and the
+    peak resident memory (VmHWM) of every server process (gunicorn workers and the job worker).
+
+One identifier in 20 of the queries is opposed, one in 10 written with spaces, one in 1,000 invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from bench.lookup_throughput import KEY, store, synthetic_identifiers  # noqa: E402
+from registry.db import create_database_engine, upgrade_database  # noqa: E402
+from registry.hashing import IdentifierHasher  # noqa: E402
+from registry.keyring import Keyring  # noqa: E402
+from registry.keys import SecretKey  # noqa: E402
+from registry.lookups import lookup_batch  # noqa: E402
+from registry.oprf import OprfEvaluator  # noqa: E402
+from registry.purposes import Purpose  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+OPRF = SecretKey("bench-oprf", b"\x43" * 32)
+BATCH = 10_000
+
+
+def fill(url: str, count: int) -> list[str]:
+    """A migrated database holding ``count`` oppositions (all purposes); returns their numbers."""
+    engine = create_database_engine(url)
+    upgrade_database(engine)
+    stored = synthetic_identifiers(count, 0)
+    for start in range(0, count, 500_000):
+        store(engine, IdentifierHasher(KEY), stored[start:start + 500_000])
+    engine.dispose()
+    return stored
+
+
+def queries(stored: list[str], count: int) -> list[str]:
+    absent = synthetic_identifiers(count, 20_000_000)
+    result = [stored[i * 7919 % len(stored)] if i % 20 == 0 else absent[i] for i in range(count)]
+    for i in range(0, count, 10):
+        v = result[i]
+        result[i] = f"{v[0]} {v[1:3]} {v[3:5]} {v[5:7]} {v[7:10]} {v[10:13]} {v[13:]}"
+    for i in range(7, count, 1000):
+        result[i] = result[i][:-2] + ("00" if result[i][-2:] != "00" else "01")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(url: str, instance: Path) -> dict:
+    return {**os.environ, "REGISTRE_DATABASE_URL": url, "REGISTRE_INSTANCE_PATH": str(instance),
+            "REGISTRE_IDENTIFIER_KEY": f"{KEY.key_id}:{KEY.secret.hex()}",
+            "REGISTRE_OPRF_KEY": f"{OPRF.key_id}:{OPRF.secret.hex()}",
+            "REGISTRE_API_RATE_LIMIT": "100000000 per minute", "REGISTRE_API_NOOP_ENDPOINT": "true",
+            "REGISTRE_JOBS_MAX_BYTES": str(8 * 1024**3)}
+
+
+def wait_up(base: str) -> None:
+    for _ in range(200):
+        try:
+            if requests.get(base + "/api/v1/health", timeout=5).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def _batch_worker(base, token, bodies, rounds, out):
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    done = 0
+    for _ in range(rounds):
+        for body in bodies:
+            response = session.post(base + "/api/v1/lookup", data=body, headers=headers)
+            assert response.status_code == 200, response.status_code
+            done += BATCH
+    out.put(done)
+
+
+def bench_batches(base, token, query_list, connections=4, rounds=2) -> float:
+    bodies = [json.dumps({"purpose": "research", "identifiers": query_list[i:i + BATCH]}).encode()
+              for i in range(0, len(query_list), BATCH)]
+    out = multiprocessing.Queue()
+    chunks = [bodies[i::connections] for i in range(connections)]
+    workers = [multiprocessing.Process(target=_batch_worker, args=(base, token, c, rounds, out)) for c in chunks]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    total = sum(out.get() for _ in workers)
+    for w in workers:
+        w.join()
+    return total / (time.perf_counter() - started)
+
+
+def in_process_rate(url: str, query_list: list[str]) -> float:
+    engine = create_database_engine(url)
+    keyring = Keyring(IdentifierHasher(KEY), OprfEvaluator(OPRF))
+    rates = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with Session(engine) as session:
+            for i in range(0, len(query_list), BATCH):
+                lookup_batch(session, keyring, query_list[i:i + BATCH], Purpose.RESEARCH)
+        rates.append(len(query_list) / (time.perf_counter() - started))
+    engine.dispose()
+    return statistics.median(rates)
+
+
+def wrk(url: str, seconds: int, script: Path | None = None) -> tuple[float, float, float]:
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+    def pct(name):
+        value, unit = re.search(rf"\s{name}%\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    if "Non-2xx" in output:
+        raise RuntimeError("wrk saw errors:\n" + output)
+    return rps, pct("50"), pct("99")
+
+
+def peak_rss_mb(pids) -> dict[int, float]:
+    peaks = {}
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            continue
+        peaks[pid] = int(re.search(r"VmHWM:\s+(\d+)", text).group(1)) / 1024
+    return peaks
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def write_cohort(path: Path, stored: list[str], lines: int) -> None:
+    absent = synthetic_identifiers(min(lines, 1_000_000), 40_000_000)
+    with open(path, "w") as target:
+        target.write("nir\n")
+        for start in range(0, lines, len(absent)):
+            block = []
+            for i in range(start, min(lines, start + len(absent))):
+                block.append(stored[i % len(stored)] if i % 20 == 0 else absent[i % len(absent)])
+            target.write("\n".join(block) + "\n")
+
+
+def run_engine(name: str, url: str, args, folder: Path) -> None:
+    print(f"\n== {name}: filling {args.count:,} oppositions ...", flush=True)
+    started = time.perf_counter()
+    stored = fill(url, args.count)
+    print(f"   filled in {time.perf_counter() - started:.0f} s", flush=True)
+    query_list = queries(stored, args.queries)
+    instance = folder / "instance"
+    env = server_env(url, instance)
+    flask = [str(BIN / "flask"), "--app", "wsgi", "registry"]
+    credentials = json.loads(subprocess.run([*flask, "create-warehouse", "Bench", "--json"], env=env, cwd=ROOT,
+                                            capture_output=True, text=True, check=True).stdout)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
+                                 "warning", "wsgi:app"], env=env, cwd=ROOT)
+    worker = None
+    try:
+        wait_up(base)
+        token = requests.post(base + "/api/v1/token", data={"grant_type": "client_credentials"},
+                              auth=(credentials["client_id"], credentials["client_secret"])).json()["access_token"]
+        if "a" in args.parts:
+            baseline = in_process_rate(url, query_list)
+            rate = bench_batches(base, token, query_list)
+            print(f"(a) batches of 10,000 over HTTP   {rate:>10,.0f} ids/s   "
+                  f"baseline in-process validate+hash+check {baseline:,.0f} ids/s (one core)", flush=True)
+        if "b" in args.parts:
+            script = folder / "single.lua"
+            body = json.dumps({"purpose": "research", "identifiers": [query_list[0]]})
+            script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+                              f'wrk.headers["Content-Type"] = "application/json"\n'
+                              f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+            noop = wrk(base + "/api/v1/noop", args.seconds)
+            single = wrk(base + "/api/v1/lookup", args.seconds, script)
+            print(f"(b) single lookups, concurrency 16 {single[0]:>9,.0f} req/s  p50 {single[1]:.2f} ms  "
+                  f"p99 {single[2]:.2f} ms  = {single[0] / noop[0]:.0%} of the no-op endpoint "
+                  f"({noop[0]:,.0f} req/s, p50 {noop[1]:.2f} ms, p99 {noop[2]:.2f} ms)", flush=True)
+        if "c" in args.parts:
+            cohort = folder / "cohort.csv"
+            write_cohort(cohort, stored, args.job_lines)
+            worker = subprocess.Popen([*flask, "jobs-worker", "--workers", "1"], env=env, cwd=ROOT,
+                                      stdout=subprocess.DEVNULL)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+            started = time.perf_counter()
+            with open(cohort, "rb") as body:
+                job = requests.post(base + "/api/v1/jobs?purpose=research", data=body, headers=headers).json()
+            uploaded = time.perf_counter() - started
+            while True:
+                status = requests.get(base + f"/api/v1/jobs/{job['id']}", headers={
+                    "Authorization": f"Bearer {token}"}).json()
+                if status["status"] == "done":
+                    break
+                time.sleep(0.2)
+            total = time.perf_counter() - started
+            server_pids = [*children(gunicorn.pid), gunicorn.pid, worker.pid]
+            peaks = peak_rss_mb(server_pids)
+            print(f"(c) {args.job_lines:,}-line job: {total:.1f} s (upload {uploaded:.1f} s), counts "
+                  f"{status['counts']}; peak RSS per server process: "
+                  + ", ".join(f"{mb:.0f} MB" for mb in peaks.values()), flush=True)
+    finally:
+        for process in (worker, gunicorn):
+            if process is not None:
+                process.terminate()
+                process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5_000_000)
+    parser.add_argument("--queries", type=int, default=200_000)
+    parser.add_argument("--job-lines", type=int, default=10_000_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--parts", default="a,b,c")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None and "b" in args.parts:
+        raise SystemExit("(b) needs wrk: apt-get install wrk")
+    for name in args.engines.split(","):
+        folder = Path(tempfile.mkdtemp(prefix="registre-bench-"))
+        cluster = None
+        try:
+            if name == "postgresql":
+                from tests.postgres_cluster import PostgresCluster, find_pg_bin
+
+                cluster = PostgresCluster(find_pg_bin())
+                cluster.start()
+                url = cluster.url()
+            else:
+                url = f"sqlite:///{folder}/bench.db"
+            run_engine(name, url, args, folder)
+        finally:
+            if cluster:
+                cluster.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
