@@ -23,6 +23,7 @@ from registry.identifiers import Identifier
 from registry.keyring import Keyring
 from registry.models import OppositionVersion, Subject, utcnow
 from registry.purposes import ALL_PURPOSES_MASK, Purpose, mask_of, purposes_of
+from registry.statistics import record_opposition_change
 
 CHANNELS = ("online", "counter", "phone", "post")
 ACTORS = ("self", "proxy", "agent")
@@ -122,7 +123,7 @@ def file_opposition(
         action = "refiled"
     else:
         action = "changed"
-    return _new_version(session, subject, action, mask, filing)
+    return _new_version(session, subject, action, mask, filing, identifier)
 
 
 def change_purposes(
@@ -146,7 +147,7 @@ def withdraw_opposition(
     subject = find_subject(session, keyring, identifier, for_update=True)
     if subject is None or subject.opposed_purposes == 0:
         raise NoActiveOpposition()
-    return _new_version(session, subject, "withdrawn", 0, filing)
+    return _new_version(session, subject, "withdrawn", 0, filing, identifier)
 
 
 def _latest(session: Session, subject: Subject) -> OppositionVersion:
@@ -158,8 +159,11 @@ def _latest(session: Session, subject: Subject) -> OppositionVersion:
     ).one()
 
 
-def _new_version(session: Session, subject: Subject, action: str, mask: int, filing: Filing) -> OppositionVersion:
+def _new_version(
+    session: Session, subject: Subject, action: str, mask: int, filing: Filing, identifier: Identifier
+) -> OppositionVersion:
     now = utcnow()
+    record_opposition_change(session, identifier, action, subject.opposed_purposes, mask, now)
     version = OppositionVersion(
         subject_id=subject.id,
         version=subject.current_version + 1,

@@ -3,6 +3,7 @@
 from alembic import context
 
 from registry.models import Base
+from registry import staff, statistics  # noqa: F401  (their tables join Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata
