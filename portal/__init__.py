@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import cli, extensions, keys, pages
+    from portal import cli, extensions, keys, pages, staff
     from portal.database import db
 
     extensions.init_app(app)
@@ -24,4 +24,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     pages.init_app(app)
     cli.init_app(app)
+    staff.init_app(app)
     return app
