@@ -25,8 +25,7 @@ DEFAULTS = {
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    from portal.staff import audit_views, auth, cli, filing, home, limits, warehouse_board  # noqa: F401
+    from portal.staff import audit_views, auth, cli, filing, home, warehouse_board  # noqa: F401
 
-    limits.init_app(app)
     app.register_blueprint(bp)
     cli.init_app(app)
