@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import assets, cli, extensions, keys, pages, security, staff
+    from portal import assets, cli, extensions, keys, pages, security, staff, statistics
     from portal.database import db
 
     extensions.init_app(app)
@@ -27,4 +27,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     pages.init_app(app)
     cli.init_app(app)
     staff.init_app(app)
+    statistics.init_app(app)
     return app
