@@ -16,7 +16,7 @@ from flask_babel import format_number, gettext as _, lazy_gettext as _l
 from registry.statistics import SEXES, THRESHOLD, PublishedStatistics, published_statistics
 
 from portal.database import db
-from portal.staff.forms import PURPOSE_LABELS
+from portal.labels import PURPOSE_LABELS
 from portal.statistics.charts import bar_chart
 
 bp = Blueprint("statistics", __name__)
