@@ -39,7 +39,8 @@ def test_the_page_shows_large_counts_and_hides_small_ones(client, small_and_larg
     tables = re.findall(r"<tbody>(.*?)</tbody>", page, re.S)
     cells = [c for t in tables for c in re.findall(r"<td>(.*?)</td>", t)]
     assert "&lt;10" in cells
-    assert {"26", "21", "12", "11", "24"} <= set(cells)  # filed, in force, women 30-44...
+    assert {"24", "21", "12", "11"} <= set(cells)  # in force, by purpose, women and men 30-44
+    assert "26" not in cells  # the 26 filings are hidden with the 2 withdrawals: 26 - 2 = 24
     assert all(c == "&lt;10" or int(c) >= 10 for c in cells)
     assert 'role="img"' in page and "<svg" in page
 
