@@ -28,6 +28,7 @@ from registry.models import Base
 from registry.purposes import Purpose
 
 THRESHOLD = 10
+MASKED = "masked"  # a count of 10 or more hidden so that a count under 10 cannot be derived
 AGE_BANDS = ("0-17", "18-29", "30-44", "45-59", "60-74", "75+")
 _BAND_STARTS = (0, 18, 30, 45, 60, 75)
 SEXES = ("female", "male")
@@ -103,7 +104,8 @@ def publish(count: int) -> int | None:
 @dataclass(frozen=True)
 class MonthFigures:
     """One month: oppositions filed (first time or again), changed, withdrawn, and in force
-    at the end of the month. Each is None when under the threshold."""
+    at the end of the month. Each is None when under the threshold, ``MASKED`` when hidden so
+    that another count under the threshold cannot be derived from it."""
 
     month: dt.date
     filed: int | None
@@ -138,10 +140,12 @@ def published_statistics(session: Session) -> PublishedStatistics:
         running += cells.get(("active", "all"), 0)
         filed = publish(cells.get(("action", "filed"), 0) + cells.get(("action", "refiled"), 0))
         withdrawn = publish(cells.get(("action", "withdrawn"), 0))
-        if filed is None or withdrawn is None:
+        if filed is None and withdrawn is not None:
             # filed - withdrawn is the change of the oppositions in force, which is published:
             # showing one of the two would give away the other.
-            filed = withdrawn = None
+            withdrawn = MASKED
+        elif withdrawn is None and filed is not None:
+            filed = MASKED
         months.append(MonthFigures(month, filed, publish(cells.get(("action", "changed"), 0)), withdrawn,
                                    publish(running)))
     age_cells = {(band, sex): publish(totals.get(("age_sex", f"{sex}:{band}"), 0)) for band in AGE_BANDS for sex in SEXES}
@@ -161,7 +165,7 @@ def _protect_lone_cell(cells: dict, counts: dict) -> None:
     hidden = [key for key, value in cells.items() if value is None]
     shown = [key for key, value in cells.items() if value is not None]
     if len(hidden) == 1 and shown:
-        cells[min(shown, key=lambda key: counts[key])] = None
+        cells[min(shown, key=lambda key: counts[key])] = MASKED
 
 
 def _every_month(months: list[dt.date]) -> list[dt.date]:
@@ -176,6 +180,6 @@ def _every_month(months: list[dt.date]) -> list[dt.date]:
 
 
 __all__ = [
-    "AGE_BANDS", "SEXES", "THRESHOLD", "MonthFigures", "PublishedStatistics", "StatisticCounter",
+    "AGE_BANDS", "MASKED", "SEXES", "THRESHOLD", "MonthFigures", "PublishedStatistics", "StatisticCounter",
     "age_band", "publish", "published_statistics", "record_opposition_change",
 ]
