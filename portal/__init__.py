@@ -16,7 +16,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import api, assets, auth, citizen, cli, extensions, keys, log_privacy, pages, security
+    from portal import (api, assets, auth, citizen, cli, extensions, keys, log_privacy, pages, security, staff,
+                        statistics)
     from portal.database import db
 
     extensions.init_app(app)
@@ -30,4 +31,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     cli.init_app(app)
     log_privacy.init_app(app)
+    staff.init_app(app)
+    statistics.init_app(app)
     return app

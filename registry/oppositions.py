@@ -23,6 +23,7 @@ from registry.identifiers import Identifier
 from registry.keyring import Keyring
 from registry.models import OppositionVersion, Subject, utcnow
 from registry.purposes import ALL_PURPOSES_MASK, Purpose, mask_of, purposes_of
+from registry.statistics import record_opposition_change
 
 CHANNELS = ("online", "counter", "phone", "post")
 ACTORS = ("self", "proxy", "agent")
@@ -114,7 +115,7 @@ def file_opposition(
         )
         session.add(subject)
         session.flush()
-    return _apply_mask(session, subject, mask, filing)
+    return _apply_mask(session, subject, mask, filing, identifier)
 
 
 def file_for_subject(
@@ -150,7 +151,9 @@ def _subject_for_update(session: Session, subject_id: int) -> Subject:
     return subject
 
 
-def _apply_mask(session: Session, subject: Subject, mask: int, filing: Filing) -> OppositionVersion:
+def _apply_mask(
+    session: Session, subject: Subject, mask: int, filing: Filing, identifier: Identifier | None = None
+) -> OppositionVersion:
     if subject.current_version and subject.opposed_purposes == mask:
         return _latest(session, subject)
     if subject.current_version == 0:
@@ -159,7 +162,7 @@ def _apply_mask(session: Session, subject: Subject, mask: int, filing: Filing) -
         action = "refiled"
     else:
         action = "changed"
-    return _new_version(session, subject, action, mask, filing)
+    return _new_version(session, subject, action, mask, filing, identifier)
 
 
 def change_purposes(
@@ -183,7 +186,7 @@ def withdraw_opposition(
     subject = find_subject(session, keyring, identifier, for_update=True)
     if subject is None or subject.opposed_purposes == 0:
         raise NoActiveOpposition()
-    return _new_version(session, subject, "withdrawn", 0, filing)
+    return _new_version(session, subject, "withdrawn", 0, filing, identifier)
 
 
 def _latest(session: Session, subject: Subject) -> OppositionVersion:
@@ -195,8 +198,11 @@ def _latest(session: Session, subject: Subject) -> OppositionVersion:
     ).one()
 
 
-def _new_version(session: Session, subject: Subject, action: str, mask: int, filing: Filing) -> OppositionVersion:
+def _new_version(
+    session: Session, subject: Subject, action: str, mask: int, filing: Filing, identifier: Identifier | None = None
+) -> OppositionVersion:
     now = utcnow()
+    record_opposition_change(session, identifier, action, subject.opposed_purposes, mask, now)
     version = OppositionVersion(
         subject_id=subject.id,
         version=subject.current_version + 1,

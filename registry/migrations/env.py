@@ -2,7 +2,9 @@
 
 from alembic import context
 
-from registry import accounts, jobs, private_quota, transparency, warehouses  # noqa: F401  (their tables join the metadata)
+from registry import (  # noqa: F401  (their tables join the metadata)
+    accounts, jobs, private_quota, staff, statistics, transparency, warehouses,
+)
 from registry.models import Base
 
 config = context.config
