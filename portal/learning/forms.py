@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, StringField
+from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,7 +27,7 @@ def quiz_form(questions: tuple[Question, ...]) -> FlaskForm:
         pass
 
     for question in questions:
-        choices = [(o.id, o.text) for o in question.options]
+        choices = [SelectChoice(o.id, o.text) for o in question.options]
         if question.type == "multiple":
             field = MultipleCheckboxField(
                 question.prompt, choices=choices,
