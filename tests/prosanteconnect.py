@@ -1,8 +1,7 @@
 """A real OpenID Connect provider process (``oidc-provider-mock``) playing Pro Santé Connect.
 
-It serves a demo professional with the claims Pro Santé Connect gives under ``scope_all``:
-``SubjectNameID`` (the professional identifier) and ``SubjectRefPro`` (the practices, with the
-profession code and the practising names).
+It serves the demo professional of ``portal.learning.demo`` (the claims Pro Santé Connect gives
+under ``scope_all``), with the same pinned package and options as the development provider.
 """
 
 from __future__ import annotations
@@ -17,18 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-DEMO_PROFESSIONAL = {
-    "sub": "psc-demo-professional",
-    "SubjectNameID": "899700218896",
-    "SubjectRefPro": {
-        "codeCivilite": "MME",
-        "exercices": [{
-            "codeProfession": "10", "codeCategorieProfessionnelle": "C", "codeCiviliteDexercice": "DR",
-            "nomDexercice": "MARTIN", "prenomDexercice": "CAMILLE", "activities": [],
-        }],
-    },
-    "SubjectOrganization": "Centre hospitalier de démonstration",
-}
+from portal.learning.demo import DEMO_PROFESSIONAL  # noqa: E402  (re-exported for the tests)
 
 
 def _free_port() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
+import requests
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -56,7 +57,11 @@ def login():
         flash(_("La connexion Pro Santé Connect n'est pas configurée sur ce service."), "error")
         return redirect(localized_url("pro.home"))
     session["psc_after_login"] = _safe_next(request.args.get("next")) or localized_url("pro.home")
-    return prosanteconnect.authorize_redirect(url_for("pro_callback.callback", _external=True))
+    try:
+        return prosanteconnect.authorize_redirect(url_for("pro_callback.callback", _external=True))
+    except (requests.RequestException, OAuthError, KeyError, ValueError):
+        flash(_("Pro Santé Connect ne répond pas pour le moment. Réessayez plus tard."), "error")
+        return redirect(localized_url("pro.home"))
 
 
 @callback_bp.get("/pro/connexion/retour")
@@ -74,7 +79,7 @@ def callback():
     except prosanteconnect.ProSanteConnectError as error:
         flash(str(LOGIN_ERRORS[error.code]), "error")
         return redirect(home)
-    except (OAuthError, learning.IncompleteIdentity, KeyError, ValueError):
+    except (OAuthError, requests.RequestException, learning.IncompleteIdentity, KeyError, ValueError):
         flash(_("La connexion avec Pro Santé Connect a échoué. Réessayez."), "error")
         return redirect(home)
     db.session().commit()

@@ -62,12 +62,16 @@ def module(slug: str):
     module = module_or_404(slug)
     professional = current_professional() if _for_professionals(module) else None
     attempts_left = None
+    progress = cookie_progress(module)
+    pre = progress.get("pre")
     if professional is not None:
         attempts_left = learning.attempts_left(db.session(), professional, module)
+        saved = learning.progress_for(db.session(), professional, module)
         db.session().commit()
-    progress = cookie_progress(module)
+        if pre is None and saved.pre_test_score is not None:
+            pre = {"score": saved.pre_test_score}  # done on another device: the score is what was kept
     return render_template(
-        "learning/module.html", module=module, seen=_lessons_seen(module), pre=progress.get("pre"),
+        "learning/module.html", module=module, seen=_lessons_seen(module), pre=pre,
         professional=professional, attempts_left=attempts_left,
         psc_enabled=prosanteconnect.enabled(),
     )

@@ -114,3 +114,20 @@ def test_logout_ends_the_provider_session_too(client, psc_provider):  # noqa: F8
     response = client.post("/pro/deconnexion")
     assert response.location.startswith(psc_provider.issuer + "/oauth2/end_session")
     assert "Se connecter avec Pro Santé Connect" in client.get("/pro/").get_data(as_text=True)
+
+
+def test_an_unreachable_provider_is_a_clear_message_not_an_error(database_url):
+    from portal import create_app
+
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+        "IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "OPRF_KEY": TEST_OPRF_KEY, "WTF_CSRF_ENABLED": False,
+        "PSC_ISSUER": "http://127.0.0.1:9", "PSC_CLIENT_ID": "x", "PSC_CLIENT_SECRET": "y",
+    })
+    try:
+        client = app.test_client()
+        response = client.get("/en/pro/connexion", follow_redirects=True)
+        assert response.status_code == 200
+        assert "Pro Santé Connect is not answering" in response.get_data(as_text=True)
+    finally:
+        db.engine(app).dispose()
