@@ -29,6 +29,11 @@ def current_professional() -> Professional | None:
     return db.session().get(Professional, professional_id)
 
 
+def read_progress(module: Module) -> dict:
+    """The progress kept in the cookie, read only: showing a page never sets a cookie by itself."""
+    return (session.get("learning") or {}).get(f"{module.slug}@{module.version}") or {"lessons": []}
+
+
 def cookie_progress(module: Module) -> dict:
     """A visitor's progress in a module, kept in the signed session cookie and nowhere else."""
     learning = session.setdefault("learning", {})

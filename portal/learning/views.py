@@ -22,7 +22,7 @@ from campaigns.reach import record_funnel_step
 from portal.auth import prosanteconnect
 from portal.database import db
 from portal.learning.forms import answers_of, field_name, quiz_form
-from portal.learning.helpers import cookie_progress, current_professional, locale, module_or_404
+from portal.learning.helpers import cookie_progress, current_professional, locale, module_or_404, read_progress
 from portal.pages import localized_url
 
 bp = Blueprint("learning", __name__)
@@ -36,7 +36,7 @@ def _lessons_seen(module: Module) -> list[str]:
     professional = current_professional()
     if _for_professionals(module) and professional is not None:
         return learning.lessons_seen(learning.progress_for(db.session(), professional, module))
-    return cookie_progress(module)["lessons"]
+    return read_progress(module)["lessons"]
 
 
 def _login_needed(module: Module):
@@ -62,8 +62,7 @@ def module(slug: str):
     module = module_or_404(slug)
     professional = current_professional() if _for_professionals(module) else None
     attempts_left = None
-    progress = cookie_progress(module)
-    pre = progress.get("pre")
+    pre = read_progress(module).get("pre")
     if professional is not None:
         attempts_left = learning.attempts_left(db.session(), professional, module)
         saved = learning.progress_for(db.session(), professional, module)
@@ -139,15 +138,16 @@ def quiz(slug: str):
         flash(_("Vous avez utilisé toutes les tentatives permises pour cette version du module."), "warning")
         return redirect(localized_url("learning.module", slug=module.slug))
     form = quiz_form(module.questions)
-    progress = cookie_progress(module)
     if request.method == "GET":
-        progress["started"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        if professional is not None:  # the attempt's start, for the attempt record
+            cookie_progress(module)["started"] = dt.datetime.now(dt.timezone.utc).isoformat()
         record_funnel_step(db.session(), "quiz_started", module.slug, module.audience)
         db.session().commit()
         return _render_form(module, form, "quiz")
     if not form.validate_on_submit():
         return _render_form(module, form, "quiz", 422)
     answers = answers_of(form, module.questions)
+    progress = cookie_progress(module)
     try:
         if professional is not None:
             attempt, result = learning.record_attempt(db.session(), professional, module, answers,
@@ -178,7 +178,7 @@ def _started_at(progress: dict) -> dt.datetime | None:
 @bp.get("/<slug>/resultat")
 def result(slug: str):
     module = module_or_404(slug)
-    progress = cookie_progress(module)
+    progress = read_progress(module)
     answers = progress.get("last")
     attestation = None
     professional = current_professional() if _for_professionals(module) else None

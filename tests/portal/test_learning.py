@@ -99,3 +99,10 @@ def test_item_statistics_are_closed_unless_opened_for_staff(client, app):
     app.config["LEARNING_STATISTICS_OPEN"] = True
     page = client.get("/gestion/modules/vos-donnees-de-sante/statistiques").get_data(as_text=True)
     assert "Pas assez de réponses" in page
+
+
+def test_browsing_the_modules_sets_no_cookie(client):
+    for path in ("/modules/", MODULE + "/", "/en/modules/"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, path
