@@ -19,7 +19,7 @@ from tests.prosanteconnect import DEMO_PROFESSIONAL, psc_config, psc_provider  #
 
 @pytest.fixture
 def live_server_config(database_url, psc_provider):  # noqa: F811
-    return live_config(database_url, **psc_config(psc_provider))
+    return live_config(database_url, LEARNING_STATISTICS_OPEN=True, **psc_config(psc_provider))
 
 
 def row_counts(database_url) -> dict[str, int]:
@@ -118,3 +118,16 @@ def test_a_professional_completes_a_module_downloads_and_verifies_the_attestatio
         check_page(public, [])
     finally:
         verifier.close()
+
+
+def test_the_english_quiz_and_the_item_statistics_pass_axe(live_server, page, console_errors):
+    page.goto(live_server.url + "/en/modules/vos-donnees-de-sante/quiz")
+    assert page.locator("html").get_attribute("lang") == "en"
+    check_page(page, console_errors)
+    answer(page, {"q_q_usages": ["a", "b"], "q_q_soins": ["false"], "q_q_motif": ["b"], "q_q_changer": ["true"]})
+    follow(page, page.get_by_role("button", name="Submit my answers"))
+    assert "Passed: 100 %" in page.content()
+    check_page(page, console_errors)
+    page.goto(live_server.url + "/en/gestion/modules/vos-donnees-de-sante/statistiques")
+    assert page.get_by_text("Not enough answers").count() == 4
+    check_page(page, console_errors)
