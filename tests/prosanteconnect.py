@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from portal.learning.demo import DEMO_PROFESSIONAL  # noqa: E402  (re-exported for the tests)
+from portal.learning.demo import DEMO_PROFESSIONAL  # noqa: F401  (re-exported for the tests)
 
 
 def _free_port() -> int:
