@@ -16,8 +16,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import assets, cli, extensions, keys, learning, pages, security
+    from portal import assets, cli, extensions, keys, pages, security
     from portal.database import db
+    from portal import learning
 
     extensions.init_app(app)
     security.init_app(app)
@@ -25,6 +26,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     keys.init_app(app)
     db.init_app(app)
     pages.init_app(app)
-    learning.init_app(app)
     cli.init_app(app)
+    learning.init_app(app)
     return app
