@@ -57,9 +57,13 @@ class OidcProvider:
         self.process.wait(timeout=10)
 
 
+# A professional whose login did not reach the eidas1 level (no CPS card): refused.
+WITHOUT_EIDAS = {**DEMO_PROFESSIONAL, "sub": "psc-sans-eidas1", "acr": "eidas0"}
+
+
 @pytest.fixture(scope="session")
 def psc_provider():
-    provider = OidcProvider([DEMO_PROFESSIONAL])
+    provider = OidcProvider([DEMO_PROFESSIONAL, WITHOUT_EIDAS])
     try:
         provider.wait_until_ready()
         yield provider

@@ -3,7 +3,8 @@
 Scope ``openid scope_all``; the professional's identifier is the ``SubjectNameID`` claim and
 their profession comes from ``SubjectRefPro`` (the first practice, ``exercices[0]``). Names come
 from ``given_name``/``family_name`` when given, else from the practice's ``prenomDexercice`` and
-``nomDexercice``. The login uses state, a nonce of 43 characters and PKCE (S256).
+``nomDexercice``. The login uses state, a nonce of 43 characters and PKCE (S256), and the ID
+token's ``acr`` must be the level asked for (``PSC_ACR_VALUES``, ``eidas1`` by default).
 
 Client authentication is a setting (``PSC_CLIENT_AUTH_METHOD``): ``client_secret_basic`` or
 ``client_secret_post`` with ``PSC_CLIENT_SECRET`` today; Pro Santé Connect's production
@@ -66,6 +67,9 @@ def identity_from_callback() -> tuple[ProfessionalIdentity, str | None]:
     psc = client()
     token = psc.authorize_access_token()
     claims = dict(token.get("userinfo") or {})
+    wanted = current_app.config.get("PSC_ACR_VALUES")
+    if wanted and claims.get("acr") != wanted:
+        raise ProSanteConnectError("weak_authentication")
     response = psc.get(psc.load_server_metadata()["userinfo_endpoint"], token=token)
     if response.ok and response.headers.get("content-type", "").startswith("application/json"):
         claims.update(response.json())
@@ -112,7 +116,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("PSC_CLIENT_SECRET", None)
     app.config.setdefault("PSC_CLIENT_AUTH_METHOD", "client_secret_basic")
     app.config.setdefault("PSC_SCOPE", "openid scope_all")
-    app.config.setdefault("PSC_ACR_VALUES", None)
+    app.config.setdefault("PSC_ACR_VALUES", "eidas1")
     oauth = OAuth(app)
     app.extensions["prosanteconnect"] = oauth
     if enabled(app):

@@ -12,7 +12,7 @@ import io
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from campaigns import learning
@@ -23,6 +23,7 @@ from portal.database import db
 from portal.learning.helpers import current_professional, locale
 from portal.learning.pdf import attestation_pdf
 from portal.pages import localized_url
+from portal.security import limiter
 
 bp = Blueprint("pro", __name__)
 callback_bp = Blueprint("pro_callback", __name__)
@@ -30,6 +31,7 @@ callback_bp = Blueprint("pro_callback", __name__)
 LOGIN_ERRORS = {
     "missing_identifier": _l("Pro Santé Connect n'a pas transmis votre identifiant professionnel."),
     "missing_name": _l("Pro Santé Connect n'a pas transmis votre nom."),
+    "weak_authentication": _l("Le niveau d'authentification requis n'a pas été atteint : connectez-vous avec votre carte CPS ou e-CPS."),
 }
 
 
@@ -52,6 +54,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.get("/connexion")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def login():
     if not prosanteconnect.enabled():
         flash(_("La connexion Pro Santé Connect n'est pas configurée sur ce service."), "error")

@@ -11,7 +11,13 @@ import pytest
 from campaigns.models import Professional
 from portal.database import db
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
-from tests.prosanteconnect import DEMO_PROFESSIONAL, callback_path, psc_config, psc_provider  # noqa: F401
+from tests.prosanteconnect import (  # noqa: F401
+    DEMO_PROFESSIONAL,
+    WITHOUT_EIDAS,
+    callback_path,
+    psc_config,
+    psc_provider,
+)
 
 MODULE = "/modules/informer-patient"
 RIGHT = {"q_q_role": "a", "q_q_ou": ["a", "b"], "q_q_soins": "false", "q_q_enfant": "a", "q_q_passe": "false"}
@@ -31,10 +37,10 @@ def app(database_url, psc_provider):  # noqa: F811
     db.engine(app).dispose()
 
 
-def log_in(client, provider, next_path=None):
+def log_in(client, provider, next_path=None, sub=DEMO_PROFESSIONAL["sub"]):
     response = client.get("/pro/connexion" + (f"?next={next_path}" if next_path else ""))
     assert response.status_code == 302 and response.location.startswith(provider.issuer)
-    location = provider.authorize(response.location, DEMO_PROFESSIONAL["sub"])
+    location = provider.authorize(response.location, sub)
     return client.get(callback_path(location))
 
 
@@ -55,11 +61,22 @@ def test_the_login_asks_for_scope_all_with_a_long_nonce_and_pkce(client):
     assert "scope=openid+scope_all" in location
     assert re.search(r"nonce=[A-Za-z0-9_-]{43}", location)
     assert "code_challenge_method=S256" in location
+    assert "acr_values=eidas1" in location
 
 
 def test_an_open_redirect_is_refused_after_login(client, psc_provider):  # noqa: F811
     response = log_in(client, psc_provider, next_path="//evil.example/")
     assert response.location == "/pro/"
+
+
+def test_a_login_below_the_eidas1_level_is_refused(client, app, psc_provider):  # noqa: F811
+    response = log_in(client, psc_provider, sub=WITHOUT_EIDAS["sub"])
+    assert response.location == "/pro/"
+    page = html.unescape(client.get("/pro/").get_data(as_text=True))
+    assert "Le niveau d'authentification requis n'a pas été atteint" in page
+    assert "Se connecter avec Pro Santé Connect" in page
+    with app.app_context():
+        assert db.session().query(Professional).count() == 0
 
 
 def test_a_refused_login_says_so(client):
