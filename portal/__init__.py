@@ -16,8 +16,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import (api, assets, auth, citizen, cli, extensions, keys, log_privacy, pages, security, staff,
-                        statistics)
+    from portal import (api, assets, auth, citizen, cli, extensions, keys, learning, log_privacy, pages, security,
+                        staff, statistics)
     from portal.database import db
 
     extensions.init_app(app)
@@ -33,4 +33,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     log_privacy.init_app(app)
     staff.init_app(app)
     statistics.init_app(app)
+    learning.init_app(app)
     return app

@@ -43,7 +43,7 @@ def origin_of(url: str | None) -> str | None:
 
 def set_security_headers(response: Response) -> Response:
     config = current_app.config
-    targets = tuple(o for o in (origin_of(config.get("FRANCECONNECT_ISSUER")),) if o)
+    targets = tuple(o for o in (origin_of(config.get("FRANCECONNECT_ISSUER")), origin_of(config.get("PSC_ISSUER"))) if o)
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy(targets))
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,0 +1,54 @@
+"""The attestation as a one-page PDF (fpdf2), in the language the module was taken in."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale, format_date, gettext as _
+
+from campaigns.attestations import format_code
+from campaigns.models import Attestation
+
+
+def _latin1(text: str) -> str:
+    """fpdf2's core fonts are Latin-1: French is fine, anything else becomes '?' rather than failing."""
+    return text.replace("\u2019", "'").replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
+
+
+def attestation_pdf(attestation: Attestation, verify_url: str) -> bytes:
+    from fpdf import FPDF
+
+    with force_locale(attestation.locale):
+        rows = [
+            (_("Nom"), attestation.holder_name),
+            (_("Identifiant professionnel"), attestation.professional_identifier),
+            (_("Module"), attestation.module_title),
+            (_("Version du module"), str(attestation.module_version)),
+            (_("Durée"), _("%(minutes)s minutes", minutes=attestation.duration_minutes)),
+            (_("Date"), format_date(attestation.completed_at.date(), "long")),
+            (_("Score"), f"{attestation.score} %"),
+            (_("Code de vérification"), format_code(attestation.code)),
+        ]
+        title = _("Attestation de formation")
+        service = _("Registre national d'opposition")
+        footer = _("Vérifiez cette attestation sur %(url)s avec le code et le score.", url=verify_url)
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(_latin1(title))
+    pdf.set_creator(_latin1(service))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 8, _latin1("République française"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    pdf.cell(0, 8, _latin1(service), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(10)
+    pdf.set_font("Helvetica", "B", 20)
+    pdf.cell(0, 12, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    for label, value in rows:
+        pdf.set_font("Helvetica", "B", 12)
+        pdf.cell(60, 9, _latin1(label))
+        pdf.set_font("Helvetica", "", 12)
+        pdf.multi_cell(0, 9, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(10)
+    pdf.set_font("Helvetica", "", 10)
+    pdf.multi_cell(0, 6, _latin1(footer))
+    return bytes(pdf.output())

@@ -1,0 +1,108 @@
+"""Module pages for citizens: anonymous quizzes that leave only per-question sums behind."""
+
+import html
+
+import sqlalchemy
+from sqlalchemy import func, inspect, select
+
+from portal.database import db
+
+MODULE = "/modules/vos-donnees-de-sante"
+RIGHT = {"q_q_usages": ["a", "b"], "q_q_soins": "false", "q_q_motif": "b", "q_q_changer": "true"}
+
+
+def row_counts(app) -> dict[str, int]:
+    engine = db.engine(app)
+    with engine.connect() as connection:
+        return {
+            table: connection.scalar(select(func.count()).select_from(sqlalchemy.table(table)))
+            for table in inspect(engine).get_table_names() if table != "alembic_version"
+        }
+
+
+def test_the_module_list_shows_modules_for_everyone_and_for_professionals(client):
+    page = html.unescape(client.get("/modules/").get_data(as_text=True))
+    assert "Vos données de santé : à quoi servent-elles ?" in page
+    assert "Le droit d'opposition et le registre national" in page
+    english = client.get("/en/modules/").get_data(as_text=True)
+    assert "Your health data: what are they used for?" in english
+
+
+def test_lessons_are_read_and_marked_in_the_cookie_only(client, app):
+    before = row_counts(app)
+    response = client.get(MODULE + "/lecons/reutiliser")
+    assert response.status_code == 200
+    assert "Health Data Hub" in response.get_data(as_text=True)
+    assert "lue" in client.get(MODULE + "/").get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_a_citizen_quiz_leaves_only_per_question_sums(client, app):
+    before = row_counts(app)
+    client.post(MODULE + "/pre-test", data={"q_pre_soins": "true"})
+    assert client.get(MODULE + "/quiz").status_code == 200
+    response = client.post(MODULE + "/quiz", data=RIGHT)
+    assert response.status_code == 302 and response.location.endswith("/resultat")
+    after = row_counts(app)
+    changed = {table for table in after if after[table] != before[table]}
+    assert changed == {"quiz_item_aggregates"}
+    assert after["quiz_item_aggregates"] == 4
+    columns = {c["name"] for c in inspect(db.engine(app)).get_columns("quiz_item_aggregates")}
+    assert columns == {"id", "module_slug", "module_version", "question_id", "answers", "sum_credit",
+                       "sum_credit_sq", "sum_rest", "sum_rest_sq", "sum_credit_rest"}
+    result = client.get(MODULE + "/resultat").get_data(as_text=True)
+    assert "Réussi : 100 %" in result
+    assert "0 % avant les leçons, 100 % après" in result
+
+
+def test_a_partly_right_answer_is_marked_so(client):
+    client.post(MODULE + "/quiz", data=dict(RIGHT, q_q_usages=["a"]))
+    result = client.get(MODULE + "/resultat").get_data(as_text=True)
+    assert "en partie juste" in result
+    assert "Réussi : 87 %" in result
+
+
+def test_an_unanswered_question_gets_a_clear_message_in_each_language(client):
+    response = client.post(MODULE + "/quiz", data={"q_q_soins": "false"})
+    assert response.status_code == 422
+    assert "Cochez au moins une réponse." in response.get_data(as_text=True)
+    english = client.post("/en" + MODULE + "/quiz", data={"q_q_soins": "false"})
+    assert english.status_code == 422
+    assert "Tick at least one answer." in english.get_data(as_text=True)
+
+
+def test_an_unknown_option_is_refused_without_storing_anything(client, app):
+    before = row_counts(app)
+    response = client.post(MODULE + "/quiz", data=dict(RIGHT, q_q_motif="z"))
+    assert response.status_code == 422
+    assert row_counts(app) == before
+
+
+def test_unknown_modules_and_lessons_are_404(client):
+    assert client.get("/modules/nope/").status_code == 404
+    assert client.get(MODULE + "/lecons/nope").status_code == 404
+
+
+def test_the_result_page_before_any_quiz_sends_back_to_the_module(client):
+    response = client.get(MODULE + "/resultat")
+    assert response.status_code == 302
+
+
+def test_a_professionals_quiz_asks_for_pro_sante_connect(client):
+    response = client.get("/modules/informer-patient/quiz")
+    assert response.status_code == 302
+    assert "/pro/connexion" in response.location
+
+
+def test_item_statistics_are_closed_unless_opened_for_staff(client, app):
+    assert client.get("/gestion/modules/vos-donnees-de-sante/statistiques").status_code == 404
+    app.config["LEARNING_STATISTICS_OPEN"] = True
+    page = client.get("/gestion/modules/vos-donnees-de-sante/statistiques").get_data(as_text=True)
+    assert "Pas assez de réponses" in page
+
+
+def test_browsing_the_modules_sets_no_cookie(client):
+    for path in ("/modules/", MODULE + "/", "/en/modules/"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, path

@@ -1,0 +1,150 @@
+"""Professionals: Pro Santé Connect login against a real OIDC provider process, attempts under the
+account, attestation PDF, public verification with code and score, and the DPC export."""
+
+import csv
+import html
+import io
+import re
+
+import pytest
+
+from campaigns.models import Professional
+from portal.database import db
+from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.prosanteconnect import (  # noqa: F401
+    DEMO_PROFESSIONAL,
+    WITHOUT_EIDAS,
+    callback_path,
+    psc_config,
+    psc_provider,
+)
+
+MODULE = "/modules/informer-patient"
+RIGHT = {"q_q_role": "a", "q_q_ou": ["a", "b"], "q_q_soins": "false", "q_q_enfant": "a", "q_q_passe": "false"}
+WRONG = {"q_q_role": "b", "q_q_ou": ["c"], "q_q_soins": "true", "q_q_enfant": "b", "q_q_passe": "true"}
+
+
+@pytest.fixture
+def app(database_url, psc_provider):  # noqa: F811
+    from portal import create_app
+
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+        "IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "OPRF_KEY": TEST_OPRF_KEY, "WTF_CSRF_ENABLED": False,
+        **psc_config(psc_provider),
+    })
+    yield app
+    db.engine(app).dispose()
+
+
+def log_in(client, provider, next_path=None, sub=DEMO_PROFESSIONAL["sub"]):
+    response = client.get("/pro/connexion" + (f"?next={next_path}" if next_path else ""))
+    assert response.status_code == 302 and response.location.startswith(provider.issuer)
+    location = provider.authorize(response.location, sub)
+    return client.get(callback_path(location))
+
+
+def test_login_creates_the_account_from_subject_name_id_and_subject_ref_pro(client, app, psc_provider):  # noqa: F811
+    response = log_in(client, psc_provider, next_path=MODULE + "/quiz")
+    assert response.status_code == 302 and response.location == MODULE + "/quiz"
+    with app.app_context():
+        professional = db.session().query(Professional).one()
+        assert professional.professional_identifier == "899700218896"
+        assert professional.display_name == "CAMILLE MARTIN"
+        assert professional.profession == "Médecin"
+        assert professional.issuer == psc_provider.issuer
+    assert "Bonjour CAMILLE MARTIN" in client.get("/pro/").get_data(as_text=True)
+
+
+def test_the_login_asks_for_scope_all_with_a_long_nonce_and_pkce(client):
+    location = client.get("/pro/connexion").location
+    assert "scope=openid+scope_all" in location
+    assert re.search(r"nonce=[A-Za-z0-9_-]{43}", location)
+    assert "code_challenge_method=S256" in location
+    assert "acr_values=eidas1" in location
+
+
+def test_an_open_redirect_is_refused_after_login(client, psc_provider):  # noqa: F811
+    response = log_in(client, psc_provider, next_path="//evil.example/")
+    assert response.location == "/pro/"
+
+
+def test_a_login_below_the_eidas1_level_is_refused(client, app, psc_provider):  # noqa: F811
+    response = log_in(client, psc_provider, sub=WITHOUT_EIDAS["sub"])
+    assert response.location == "/pro/"
+    page = html.unescape(client.get("/pro/").get_data(as_text=True))
+    assert "Le niveau d'authentification requis n'a pas été atteint" in page
+    assert "Se connecter avec Pro Santé Connect" in page
+    with app.app_context():
+        assert db.session().query(Professional).count() == 0
+
+
+def test_a_refused_login_says_so(client):
+    client.get("/pro/connexion")
+    response = client.get("/pro/connexion/retour?error=access_denied&state=x", follow_redirects=True)
+    assert "annulée ou refusée" in html.unescape(response.get_data(as_text=True))
+
+
+def test_a_passed_quiz_gives_an_attestation_that_verifies_only_with_code_and_score(client, psc_provider):  # noqa: F811
+    log_in(client, psc_provider)
+    client.post(MODULE + "/pre-test", data={"q_pre_role": "true", "q_pre_ou": "a"})
+    client.get(MODULE + "/lecons/expliquer")
+    client.get(MODULE + "/quiz")
+    assert client.post(MODULE + "/quiz", data=WRONG).status_code == 302
+    assert "Tentatives restantes : 4." in client.get(MODULE + "/").get_data(as_text=True)
+    client.get(MODULE + "/quiz")
+    assert client.post(MODULE + "/quiz", data=RIGHT).status_code == 302
+    result = html.unescape(client.get(MODULE + "/resultat").get_data(as_text=True))
+    assert "Réussi : 100 %" in result
+    code = re.search(r"Code de vérification : ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", result).group(1)
+
+    pdf = client.get(f"/pro/attestations/{code.replace('-', '')}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+
+    anonymous = client.application.test_client()
+    assert anonymous.get(f"/pro/attestations/{code.replace('-', '')}.pdf").status_code == 302
+    wrong_score = anonymous.post("/attestations/verification", data={"code": code, "score": "90"})
+    assert "Aucune attestation ne correspond" in wrong_score.get_data(as_text=True)
+    good = html.unescape(anonymous.post("/attestations/verification",
+                                        data={"code": code.lower(), "score": "100"}).get_data(as_text=True))
+    assert "Attestation authentique" in good
+    assert "CAMILLE MARTIN" in good and "899700218896" in good and "version 1" in good
+
+    export = client.get("/pro/export.csv")
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][0] == "professional_identifier"
+    assert rows[1][:4] == ["899700218896", "CAMILLE MARTIN", "informer-patient", "1"]
+    assert rows[1][5] == "20" and rows[1][7] == "100" and rows[1][8] == code
+
+
+def test_verification_with_bad_input_is_a_clear_message_not_an_error(client):
+    response = client.post("/attestations/verification", data={"code": "", "score": ""})
+    assert response.status_code == 422
+    assert "Saisissez le code de vérification." in response.get_data(as_text=True)
+    english = client.post("/en/attestations/verification", data={"code": "zz", "score": "abc"})
+    assert "No attestation matches" in english.get_data(as_text=True)
+
+
+def test_logout_ends_the_provider_session_too(client, psc_provider):  # noqa: F811
+    log_in(client, psc_provider)
+    response = client.post("/pro/deconnexion")
+    assert response.location.startswith(psc_provider.issuer + "/oauth2/end_session")
+    assert "Se connecter avec Pro Santé Connect" in client.get("/pro/").get_data(as_text=True)
+
+
+def test_an_unreachable_provider_is_a_clear_message_not_an_error(database_url):
+    from portal import create_app
+
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+        "IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "OPRF_KEY": TEST_OPRF_KEY, "WTF_CSRF_ENABLED": False,
+        "PSC_ISSUER": "http://127.0.0.1:9", "PSC_CLIENT_ID": "x", "PSC_CLIENT_SECRET": "y",
+    })
+    try:
+        client = app.test_client()
+        response = client.get("/en/pro/connexion", follow_redirects=True)
+        assert response.status_code == 200
+        assert "Pro Santé Connect is not answering" in response.get_data(as_text=True)
+    finally:
+        db.engine(app).dispose()
