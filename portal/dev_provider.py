@@ -30,7 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args()
-    command = provider_command(args.port)
+    from portal.learning.demo import DEMO_PROFESSIONAL
+
+    command = provider_command(args.port, extra_users=(DEMO_PROFESSIONAL,))
     os.execv(command[0], command)
 
 

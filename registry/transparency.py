@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.identifiers import Identifier
 from registry.keyring import Keyring
-from registry.models import Base, UTCDateTime, utcnow
+from registry.models import Base, Subject, UTCDateTime, utcnow
 from registry.purposes import Purpose, purposes_of
 from registry.warehouses import Warehouse
 
@@ -100,12 +100,21 @@ def record_applications(
 def applications_for(session: Session, keyring: Keyring, identifier: Identifier) -> list[Application]:
     """What a citizen's space shows: each warehouse and purpose for which their opposition was
     applied, latest first. The identifier is hashed here and never stored."""
-    digest = keyring.hasher.digest(identifier.value)
+    return _applications(session, OppositionApplied.id_hash == keyring.hasher.digest(identifier.value))
+
+
+def applications_for_subject(session: Session, subject_id: int) -> list[Application]:
+    """The same list for a person known by subject id (an account's space keeps no identifier)."""
+    digest = select(Subject.id_hash).where(Subject.id == subject_id).scalar_subquery()
+    return _applications(session, OppositionApplied.id_hash == digest)
+
+
+def _applications(session: Session, condition) -> list[Application]:
     rows = session.execute(
         select(Warehouse.name, OppositionApplied.purpose_bit, OppositionApplied.first_seen,
                OppositionApplied.last_seen)
         .join(Warehouse, Warehouse.id == OppositionApplied.warehouse_id)
-        .where(OppositionApplied.id_hash == digest)
+        .where(condition)
         .order_by(OppositionApplied.last_seen.desc(), Warehouse.name, OppositionApplied.purpose_bit)
     )
     return [Application(name, purposes_of(bit)[0], first, last) for name, bit, first, last in rows]

@@ -13,6 +13,7 @@ from registry.accounts import AccountSubject, account_links
 from registry.models import OppositionVersion
 from registry.oppositions import OppositionState, subject_state
 from registry.purposes import Purpose
+from registry.transparency import applications_for_subject
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,12 @@ class OppositionCard:
 
 
 def warehouse_applications(session: Session, subject_id: int) -> list[WarehouseApplication]:
-    """Which warehouses applied this subject's opposition. Empty until the lookup API records
-    matches; then this reads them, newest first."""
-    return []
+    """Which warehouses applied this subject's opposition (recorded when their lookups matched),
+    newest first."""
+    return [
+        WarehouseApplication(a.warehouse_name, a.purpose, a.first_seen, a.last_seen)
+        for a in applications_for_subject(session, subject_id)
+    ]
 
 
 def opposition_cards(session: Session, account_id: int) -> list[OppositionCard]:
