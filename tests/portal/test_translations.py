@@ -38,3 +38,9 @@ def test_the_message_template_is_current(tmp_path):
         "translations/messages.pot is stale: pybabel extract -F translations/babel.cfg -k _l "
         "--no-location --sort-output --omit-header -o translations/messages.pot portal"
     )
+
+
+def test_the_english_catalogue_is_not_marked_fuzzy():
+    """pybabel skips a catalogue whose header is fuzzy: every English page would fall back to French."""
+    with (ROOT / "translations/en/LC_MESSAGES/messages.po").open("rb") as handle:
+        assert not read_po(handle).fuzzy

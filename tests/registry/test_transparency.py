@@ -58,3 +58,15 @@ def test_only_the_keyed_hash_is_kept_and_duplicates_count_once(session, keyring,
 
 def test_a_person_never_matched_sees_nothing(session, keyring, warehouses):
     assert applications_for(session, keyring, parse_identifier(OTHER)) == []
+
+
+def test_an_account_space_finds_the_same_list_by_subject_id(session, keyring, warehouses):
+    from registry.oppositions import file_opposition
+    from registry.transparency import applications_for_subject
+
+    lyon, _ = warehouses
+    version = file_opposition(session, keyring, parse_identifier(PERSON))
+    record_applications(session, lyon, [keyring.hasher.digest(PERSON)], Purpose.RESEARCH, now=T0)
+    by_subject = applications_for_subject(session, version.subject_id)
+    assert by_subject == applications_for(session, keyring, parse_identifier(PERSON))
+    assert [(a.warehouse_name, a.purpose) for a in by_subject] == [("CHU de Lyon", Purpose.RESEARCH)]

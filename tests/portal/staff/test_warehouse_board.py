@@ -64,9 +64,13 @@ def test_an_empty_name_is_explained(client, admin, directory):
         "Saisissez le nom de l'entrepôt." in response.get_data(as_text=True)
 
 
-def test_without_the_warehouse_module_the_board_says_so(client, admin):
+def test_the_board_lists_the_registry_s_own_warehouse_clients(app, client, admin):
+    """With the real warehouse module (no stand-in directory)."""
+    result = app.test_cli_runner().invoke(args=["registry", "create-warehouse", "EDS du tableau", "--json"])
+    assert result.exit_code == 0, result.output
     page = client.get("/staff/entrepots").get_data(as_text=True)
-    assert "n&#39;est pas installée" in page or "n'est pas installée" in page
+    assert "EDS du tableau" in page
+    assert "pas installée" not in page
 
 
 def test_an_agent_gets_403_on_every_board_action(client, agent, directory):
