@@ -16,10 +16,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import cli, extensions, keys, pages
+    from portal import assets, cli, extensions, keys, pages, security
     from portal.database import db
 
     extensions.init_app(app)
+    security.init_app(app)
+    assets.init_app(app)
     keys.init_app(app)
     db.init_app(app)
     pages.init_app(app)

@@ -28,3 +28,13 @@ def test_the_english_catalogue_matches_the_source(tmp_path):
     source = extracted_ids(tmp_path)
     assert sorted(source - translated) == [], "strings without an English translation: run pybabel update"
     assert sorted(in_catalogue - source) == [], "stale strings in the English catalogue"
+
+
+def test_the_message_template_is_current(tmp_path):
+    """``translations/messages.pot`` holds exactly the strings of the source (re-extract when not)."""
+    with (ROOT / "translations/messages.pot").open("rb") as handle:
+        committed = {m.id for m in read_po(handle) if m.id}
+    assert sorted(extracted_ids(tmp_path) ^ committed) == [], (
+        "translations/messages.pot is stale: pybabel extract -F translations/babel.cfg -k _l "
+        "--no-location --sort-output --omit-header -o translations/messages.pot portal"
+    )

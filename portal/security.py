@@ -1,0 +1,70 @@
+"""HTTP hardening: security headers on every response and the rate limiter.
+
+The Content-Security-Policy allows only this origin for scripts, styles, fonts and images (no
+``unsafe-inline``, no ``unsafe-eval``), and forms may post only here and to the identity
+provider (logout redirects there after a POST). Limits on login and filing are set in
+configuration (``LOGIN_RATE_LIMIT``, ``FILING_RATE_LIMIT``); the limiter keeps its counters in
+memory by default or in ``RATELIMIT_STORAGE_URI`` (e.g. Redis) when several processes serve.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, render_template
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    form_action = " ".join(("'self'", *form_targets))
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        f"form-action {form_action}",
+        "frame-ancestors 'none'",
+    ))
+
+
+def origin_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def set_security_headers(response: Response) -> Response:
+    config = current_app.config
+    targets = tuple(o for o in (origin_of(config.get("FRANCECONNECT_ISSUER")),) if o)
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(targets))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if config.get("PRODUCTION"):
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    return response
+
+
+def too_many_requests(_error):
+    return render_template("errors/429.html"), 429
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("LOGIN_RATE_LIMIT", "20 per minute")
+    app.config.setdefault("FILING_RATE_LIMIT", "10 per minute")
+    limiter.init_app(app)
+    app.after_request(set_security_headers)
+    app.register_error_handler(429, too_many_requests)

@@ -1,0 +1,112 @@
+"""Browser tests: the portal served on a free port, driven by Debian's chromium through Playwright.
+
+Chromium is never downloaded by Playwright: the tests use the system browser
+(``apt-get install chromium``; ``.ci/run`` installs it). Where it is missing the browser tests
+are skipped on a workstation but fail in CI (``CI`` set), so they can never silently not run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.e2e.browser import AXE_SCRIPT
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def live_config(database_url: str, **extra) -> dict:
+    """The configuration of a served test portal: CSRF on, as in production."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "e2e-secret",
+        "DATABASE_URL": database_url,
+        "IDENTIFIER_KEY": TEST_IDENTIFIER_KEY,
+        "OPRF_KEY": TEST_OPRF_KEY,
+        "WTF_CSRF_ENABLED": True,
+        **extra,
+    }
+
+
+class LiveServer:
+    """A WSGI app served by werkzeug in a thread on a free 127.0.0.1 port."""
+
+    def __init__(self, app):
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def live_server_config(database_url) -> dict:
+    """Override in a test module to serve the portal with other settings."""
+    return live_config(database_url)
+
+
+@pytest.fixture
+def live_server(live_server_config):
+    from portal import create_app
+    from portal.database import db
+
+    app = create_app(live_server_config)
+    with LiveServer(app) as server:
+        yield server
+    db.engine(app).dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    if not AXE_SCRIPT.exists():
+        pytest.fail("axe-core is not installed: run npm ci")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser profile with axe-core injected into every page (outside the page's CSP)."""
+    context = browser.new_context(locale="fr-FR")
+    context.add_init_script(path=str(AXE_SCRIPT))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(context, console_errors):
+    page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    yield page
+    page.close()
