@@ -1,0 +1,22 @@
+"""Awareness campaigns on the web: public landing pages, vanity links, and the commands.
+
+Settings: ``CAMPAIGN_UNIQUE_VISITORS`` (off by default) turns on daily unique visitors counted
+from an in-memory salt that lasts one day.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from campaigns.reach import UniqueVisitors
+
+
+def init_app(app: Flask) -> None:
+    from portal.campaigns import cli, public
+    from portal.pages import register_bilingual
+
+    app.config.setdefault("CAMPAIGN_UNIQUE_VISITORS", False)
+    app.extensions["campaign_unique_visitors"] = UniqueVisitors()
+    register_bilingual(app, public.bp)
+    app.register_blueprint(public.vanity)
+    cli.init_app(app)
