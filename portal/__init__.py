@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import assets, campaigns, cli, extensions, keys, pages, security
+    from portal import assets, campaigns, cli, extensions, keys, pages, security, staff, statistics
     from portal.database import db
 
     extensions.init_app(app)
@@ -26,5 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     pages.init_app(app)
     cli.init_app(app)
+    staff.init_app(app)
+    statistics.init_app(app)
     campaigns.init_app(app)
     return app

@@ -114,6 +114,16 @@ def session(shared_engine):
     connection.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_staff_passwords():
+    """Staff passwords hashed with argon2id's cheapest costs: the same code, seconds not minutes."""
+    import argon2
+
+    from registry.staff import use_password_parameters
+
+    use_password_parameters(argon2.profiles.CHEAPEST)
+
+
 @pytest.fixture(scope="session")
 def keyring() -> Keyring:
     from registry.keys import parse_key

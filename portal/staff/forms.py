@@ -1,0 +1,104 @@
+"""Back-office forms (Flask-WTF: CSRF on every one). Labels are lazy so they follow the language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, PasswordField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, StopValidation
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from registry.purposes import Purpose
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Adresse électronique"), validators=[
+        DataRequired(_l("Saisissez votre adresse électronique.")),
+        Length(max=254, message=_l("L'adresse électronique comporte au plus 254 caractères.")),
+    ])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Saisissez votre mot de passe."))])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code à 6 chiffres"), validators=[
+        DataRequired(_l("Saisissez le code affiché par votre application.")),
+        Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("Le code comporte 6 chiffres.")),
+    ])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (sign-out, chain verification): CSRF only."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+PURPOSE_LABELS = {
+    Purpose.PUBLIC_HEALTH: _l("Santé publique et santé au travail"),
+    Purpose.POLICY: _l("Élaboration des politiques publiques et réglementation"),
+    Purpose.STATISTICS: _l("Statistiques officielles"),
+    Purpose.EDUCATION: _l("Enseignement et formation en santé"),
+    Purpose.RESEARCH: _l("Recherche scientifique"),
+    Purpose.INNOVATION: _l("Développement et innovation de produits et services"),
+    Purpose.AI: _l("Entraînement, test et évaluation d'algorithmes, y compris d'IA"),
+    Purpose.CARE_IMPROVEMENT: _l("Amélioration des soins et traitements personnalisés"),
+}
+
+CHANNEL_LABELS = {
+    "counter": _l("Au guichet"),
+    "phone": _l("Par téléphone"),
+    "post": _l("Par courrier"),
+    "online": _l("En ligne"),
+}
+
+
+class ChoiceField(RadioField):
+    """Radio buttons whose unknown value gets the field's own message, not a generic one."""
+
+    def pre_validate(self, form):
+        if self.data not in {choice.value for choice in self.choices}:
+            raise StopValidation(self.validators[0].message)
+
+
+class AssistedFilingForm(FlaskForm):
+    identifier = StringField(_l("Numéro de sécurité sociale (NIR) de la personne"), validators=[
+        DataRequired(_l("Saisissez le numéro de sécurité sociale de la personne.")),
+        Length(max=40, message=_l("Le numéro de sécurité sociale comporte 15 caractères.")),
+    ])
+    sex = ChoiceField(_l("Sexe de la personne"), choices=[SelectChoice("female", _l("Femme")), SelectChoice("male", _l("Homme"))],
+                     validators=[InputRequired(_l("Indiquez le sexe de la personne."))])
+    birthdate = DateField(_l("Date de naissance de la personne"), validators=[
+        InputRequired(_l("Saisissez la date de naissance au format JJ/MM/AAAA."))])
+    channel = ChoiceField(_l("Canal de la demande"), choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in ("counter", "phone", "post")],
+                         validators=[InputRequired(_l("Indiquez par quel canal la personne a fait sa demande."))])
+    request = ChoiceField(_l("Demande de la personne"), choices=[
+        SelectChoice("all", _l("S'opposer à toutes les réutilisations")),
+        SelectChoice("some", _l("S'opposer seulement à certaines réutilisations")),
+        SelectChoice("withdraw", _l("Retirer son opposition")),
+    ], default="all", validators=[InputRequired(_l("Indiquez la demande de la personne."))])
+    purposes = MultiCheckboxField(_l("Réutilisations refusées"), choices=[SelectChoice(p.code, PURPOSE_LABELS[p]) for p in Purpose],
+                                  validators=[Optional()])
+
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters read from the query string (a GET form: nothing changes, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action (début du nom, par exemple staff. ou opposition.)"), validators=[Optional(), Length(max=64)])
+    actor = StringField(_l("Auteur (par exemple staff:3)"), validators=[Optional(), Length(max=64)])
+    target = StringField(_l("Cible (par exemple subject:12)"), validators=[Optional(), Length(max=64)])
+    since = DateField(_l("Depuis le"), validators=[Optional()])
+    until = DateField(_l("Jusqu'au"), validators=[Optional()])
+
+
+class WarehouseForm(FlaskForm):
+    name = StringField(_l("Nom de l'entrepôt"), validators=[
+        DataRequired(_l("Saisissez le nom de l'entrepôt.")),
+        Length(max=200, message=_l("Le nom comporte au plus 200 caractères.")),
+    ])

@@ -1,0 +1,193 @@
+"""The warehouse compliance board (registry administrators): list, create, rotate the secret,
+disable warehouse clients, with each one's API calls per day and its last check of the registry.
+
+The warehouse clients live in ``registry.warehouses``, built separately from the back-office.
+The board talks to them through ``WarehouseDirectory``, a small interface: the default one is
+built on that module when it is installed (``app.extensions["warehouse_directory"]`` may hold
+another). Activity is read from the audit trail, where every API call is recorded with the
+actor ``warehouse:<client id>``. Without the module the board says so instead of pretending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from registry.errors import RegistryError
+from registry.models import AuditEvent, utcnow
+
+from portal.database import db
+from portal.staff import bp
+from portal.staff.forms import ActionForm, WarehouseForm
+from portal.staff.session import current_staff, staff_required
+
+ACTIVITY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    client_id: str
+    name: str
+    active: bool
+    created_at: dt.datetime
+    last_check: dt.datetime | None = None
+    calls_per_day: list[tuple[dt.date, int]] = field(default_factory=list)
+
+
+class WarehouseDirectory(Protocol):
+    """What the board needs from the warehouse clients; secrets come back once, never stored."""
+
+    def list_clients(self, session: Session) -> list[ClientSummary]: ...
+    def create(self, session: Session, name: str, actor: str) -> tuple[str, str]: ...
+    def rotate(self, session: Session, client_id: str, actor: str) -> tuple[str, str]: ...
+    def disable(self, session: Session, client_id: str, actor: str) -> None: ...
+
+
+def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_DAYS):
+    """Per client: the time of its latest API call and its calls per day over ``days`` days."""
+    actors = {f"warehouse:{client_id}": client_id for client_id in client_ids}
+    if not actors:
+        return {}
+    last = dict(session.execute(
+        select(AuditEvent.actor, func.max(AuditEvent.occurred_at))
+        .where(AuditEvent.actor.in_(actors), AuditEvent.action.startswith("api."))
+        .group_by(AuditEvent.actor)
+    ).all())
+    since = utcnow() - dt.timedelta(days=days)
+    per_day: dict[str, dict[dt.date, int]] = {}
+    for actor, occurred_at in session.execute(
+        select(AuditEvent.actor, AuditEvent.occurred_at)
+        .where(AuditEvent.actor.in_(actors), AuditEvent.action.startswith("api."), AuditEvent.occurred_at >= since)
+    ):
+        day = occurred_at.date()
+        per_day.setdefault(actor, {})[day] = per_day.get(actor, {}).get(day, 0) + 1
+    return {
+        client_id: (last.get(actor), sorted(per_day.get(actor, {}).items()))
+        for actor, client_id in actors.items()
+    }
+
+
+class RegistryWarehouseDirectory:
+    """The directory over ``registry.warehouses``."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+
+    def list_clients(self, session: Session) -> list[ClientSummary]:
+        warehouses = list(session.scalars(select(self.module.Warehouse).order_by(self.module.Warehouse.name)))
+        activity = api_activity(session, [w.client_id for w in warehouses])
+        return [
+            ClientSummary(w.client_id, w.name, w.active, w.created_at, *activity.get(w.client_id, (None, [])))
+            for w in warehouses
+        ]
+
+    def create(self, session: Session, name: str, actor: str) -> tuple[str, str]:
+        credentials = self.module.create_warehouse(session, name, actor=actor)
+        return credentials.client_id, credentials.client_secret
+
+    def rotate(self, session: Session, client_id: str, actor: str) -> tuple[str, str]:
+        credentials = self.module.rotate_secret(session, client_id, actor=actor)
+        return credentials.client_id, credentials.client_secret
+
+    def disable(self, session: Session, client_id: str, actor: str) -> None:
+        self.module.disable_warehouse(session, client_id, actor=actor)
+
+
+def warehouse_directory() -> WarehouseDirectory | None:
+    directory = current_app.extensions.get("warehouse_directory")
+    if directory is not None:
+        return directory
+    try:
+        module = importlib.import_module("registry.warehouses")
+    except ImportError:
+        return None
+    return RegistryWarehouseDirectory(module)
+
+
+def is_stale(client: ClientSummary, now: dt.datetime, stale_after: dt.timedelta) -> bool:
+    """An active client that never checked, or not for longer than ``stale_after``."""
+    reference = client.last_check or client.created_at
+    return client.active and now - reference > stale_after
+
+
+@bp.get("/entrepots")
+@staff_required("registry_admin")
+def warehouses():
+    return _board()
+
+
+def _board(form: WarehouseForm | None = None, credentials: tuple[str, str] | None = None, status: int = 200):
+    directory = warehouse_directory()
+    clients, stale = [], set()
+    if directory is not None:
+        now = utcnow()
+        stale_after = dt.timedelta(days=float(current_app.config["WAREHOUSE_STALE_AFTER_DAYS"]))
+        clients = directory.list_clients(db.session())
+        stale = {c.client_id for c in clients if is_stale(c, now, stale_after)}
+    return render_template(
+        "staff/warehouses.html", available=directory is not None, clients=clients, stale=stale,
+        form=form or WarehouseForm(), action_form=ActionForm(), credentials=credentials,
+        stale_days=current_app.config["WAREHOUSE_STALE_AFTER_DAYS"],
+    ), status
+
+
+def _directory_or_404() -> WarehouseDirectory:
+    directory = warehouse_directory()
+    if directory is None:
+        abort(404)
+    return directory
+
+
+@bp.post("/entrepots")
+@staff_required("registry_admin")
+def create_warehouse_client():
+    directory = _directory_or_404()
+    form = WarehouseForm()
+    if not form.validate_on_submit():
+        return _board(form, status=422)
+    session = db.session()
+    try:
+        credentials = directory.create(session, form.name.data, current_staff().reference)
+    except RegistryError:
+        form.name.errors.append(_("Ce nom n'est pas accepté : 1 à 200 caractères."))
+        return _board(form, status=422)
+    session.commit()
+    return _board(credentials=credentials)
+
+
+@bp.post("/entrepots/<client_id>/secret")
+@staff_required("registry_admin")
+def rotate_warehouse_secret(client_id: str):
+    directory = _directory_or_404()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = db.session()
+    try:
+        credentials = directory.rotate(session, client_id, current_staff().reference)
+    except RegistryError:
+        abort(404)
+    session.commit()
+    return _board(credentials=credentials)
+
+
+@bp.post("/entrepots/<client_id>/desactivation")
+@staff_required("registry_admin")
+def disable_warehouse_client(client_id: str):
+    directory = _directory_or_404()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = db.session()
+    try:
+        directory.disable(session, client_id, current_staff().reference)
+    except RegistryError:
+        abort(404)
+    session.commit()
+    flash(_("Le client %(client)s est désactivé : ses jetons sont refusés dès maintenant.", client=client_id), "success")
+    return redirect(url_for("staff.warehouses"))

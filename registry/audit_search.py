@@ -1,0 +1,76 @@
+"""Reading the audit trail for people who oversee the registry: filters, pages, export.
+
+Separate from ``registry.audit`` (which writes and verifies the chain) because reading has
+other needs: newest first, a stable cursor for pages (``before`` a sequence number), and a
+stream for exports that never holds the whole trail in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from registry.models import AuditEvent
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Events whose action starts with ``action``, by ``actor``, on ``target``, between two days
+    (both included, in UTC). Empty fields do not filter."""
+
+    action: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in vars(self).items() if v}
+
+
+def _filtered(criteria: AuditFilter) -> Select:
+    query = select(AuditEvent)
+    if criteria.action:
+        query = query.where(AuditEvent.action.startswith(criteria.action, autoescape=True))
+    if criteria.actor:
+        query = query.where(AuditEvent.actor == criteria.actor)
+    if criteria.target:
+        query = query.where(AuditEvent.target == criteria.target)
+    if criteria.since:
+        start = dt.datetime.combine(criteria.since, dt.time(), dt.timezone.utc)
+        query = query.where(AuditEvent.occurred_at >= start)
+    if criteria.until:
+        end = dt.datetime.combine(criteria.until + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+        query = query.where(AuditEvent.occurred_at < end)
+    return query
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+
+
+def search_events(session: Session, criteria: AuditFilter, *, before: int | None = None,
+                  page_size: int = PAGE_SIZE) -> AuditPage:
+    """One page of matching events, newest first."""
+    query = _filtered(criteria)
+    if before is not None:
+        query = query.where(AuditEvent.seq < before)
+    events = list(session.scalars(query.order_by(AuditEvent.seq.desc()).limit(page_size + 1)))
+    more = len(events) > page_size
+    events = events[:page_size]
+    return AuditPage(events, events[-1].seq if more and events else None)
+
+
+def stream_events(session: Session, criteria: AuditFilter, *, batch_size: int = 1000) -> Iterator[AuditEvent]:
+    """Every matching event, oldest first, in batches (for exports)."""
+    result = session.scalars(_filtered(criteria).order_by(AuditEvent.seq).execution_options(yield_per=batch_size))
+    with result:
+        yield from result
