@@ -41,6 +41,7 @@ def render_landing(campaign, locale: str, *, preview: bool = False):
         "campaigns/landing.html",
         campaign=campaign,
         page_title=campaign.title(locale),
+        page_locale=locale,
         body=Markup(render_markdown(campaign.body(locale))),
         preview=preview,
     )
