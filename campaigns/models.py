@@ -6,8 +6,8 @@ one way a campaign reaches people (a poster, an email, a radio spot) with its sh
 ``/c/<code>`` and the reach its owner declares offline, kept apart from what is measured.
 
 Measured reach lives only in aggregate rows: ``ReachCounter`` (placement, day, step, count) and
-``DailyFilingCounter`` (day, count), the national count of oppositions filed, which never names
-a campaign. No table has a column for an address, a user agent, a cookie or a visit.
+``registry.daily_filings.DailyFilingCounter`` (day, count), the national count of oppositions
+filed, kept by the registry at every filing and never naming a campaign. No table has a column for an address, a user agent, a cookie or a visit.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.daily_filings import DailyFilingCounter  # noqa: F401  (counted by the registry at filing)
 from registry.models import Base, UTCDateTime, utcnow
 
 AUDIENCES = ("citizens", "professionals")
@@ -93,13 +94,4 @@ class ReachCounter(Base):
     placement_id: Mapped[int] = mapped_column(ForeignKey("campaign_placements.id", ondelete="CASCADE"))
     day: Mapped[dt.date] = mapped_column(Date, index=True)
     step: Mapped[str] = mapped_column(String(24))
-    count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class DailyFilingCounter(Base):
-    """Oppositions filed in the whole country on one day: never split by campaign or placement."""
-
-    __tablename__ = "daily_filing_counters"
-
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)

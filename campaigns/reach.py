@@ -31,7 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.errors import UnknownStep
-from campaigns.models import STEPS, UNIQUE_VISITORS, DailyFilingCounter, Placement, ReachCounter
+from campaigns.models import STEPS, UNIQUE_VISITORS, Placement, ReachCounter
+from registry.daily_filings import count_filing  # noqa: F401  (the registry counts filings itself)
 
 _BOT = re.compile(
     r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|whatsapp|skypeuripreview|"
@@ -99,16 +100,6 @@ def count_step(session: Session, placement_code: str, step: str, day: dt.date) -
         return False
     add_to_counter(session, placement.id, step, day)
     return True
-
-
-def count_filing(session: Session, day: dt.date) -> None:
-    """Count one opposition filed in the country on ``day``; never linked to a campaign."""
-    table = DailyFilingCounter.__table__
-    statement = _insert(session, table).values(day=day, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["day"], set_={"count": table.c.count + statement.excluded.count}
-    )
-    session.execute(statement)
 
 
 def _insert(session: Session, table):

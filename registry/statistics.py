@@ -23,6 +23,7 @@ from sqlalchemy import Date, Integer, String, UniqueConstraint, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from registry.daily_filings import count_filing, paris_day
 from registry.identifiers import Identifier
 from registry.models import Base
 from registry.purposes import Purpose
@@ -79,6 +80,7 @@ def record_opposition_change(
             deltas[("purpose", purpose.code)] = change
     if action in ("filed", "refiled"):
         deltas[("age_sex", f"{identifier.sex}:{age_band(identifier, when.date())}")] = 1
+        count_filing(session, paris_day(when))  # the national daily curve beside campaign reach
     for (dimension, bucket), delta in deltas.items():
         _add(session, month, dimension, bucket, delta)
 

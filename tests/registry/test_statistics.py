@@ -62,3 +62,16 @@ def test_every_count_under_ten_is_suppressed(session, keyring):
 def test_no_statistics_without_oppositions(session):
     stats = published_statistics(session)
     assert stats.months == [] and stats.active is None
+
+
+def test_filings_are_also_counted_per_paris_day_for_the_whole_country(session, keyring):
+    from registry.daily_filings import DailyFilingCounter
+
+    for identifier in people(3, first_order=500):
+        file_opposition(session, keyring, identifier)
+    change_purposes(session, keyring, people(1, first_order=500)[0], [Purpose.AI])
+    withdraw_opposition(session, keyring, people(1, first_order=501)[0])
+    file_opposition(session, keyring, people(1, first_order=501)[0])  # filed again
+    counts = [r.count for r in session.scalars(select(DailyFilingCounter))]
+    assert sum(counts) == 4  # 3 filed + 1 refiled; changes and withdrawals do not count
+    assert set(DailyFilingCounter.__table__.columns.keys()) == {"day", "count"}

@@ -1,4 +1,4 @@
-"""awareness campaigns, placements, daily reach counters, national daily filing counter
+"""awareness campaigns, placements, daily reach counters, national daily filing counter (kept by registry.daily_filings)
 
 Revision ID: 0006_campaigns
 Revises: 0001
