@@ -29,6 +29,7 @@ from registry.models import Base
 from registry.purposes import Purpose
 
 THRESHOLD = 10
+MASKED = "masked"  # a count of 10 or more hidden so that a count under 10 cannot be derived
 AGE_BANDS = ("0-17", "18-29", "30-44", "45-59", "60-74", "75+")
 _BAND_STARTS = (0, 18, 30, 45, 60, 75)
 SEXES = ("female", "male")
@@ -105,7 +106,8 @@ def publish(count: int) -> int | None:
 @dataclass(frozen=True)
 class MonthFigures:
     """One month: oppositions filed (first time or again), changed, withdrawn, and in force
-    at the end of the month. Each is None when under the threshold."""
+    at the end of the month. Each is None when under the threshold, ``MASKED`` when hidden so
+    that another count under the threshold cannot be derived from it."""
 
     month: dt.date
     filed: int | None
@@ -138,22 +140,34 @@ def published_statistics(session: Session) -> PublishedStatistics:
     for month in _every_month(sorted(per_month)):
         cells = per_month.get(month, {})
         running += cells.get(("active", "all"), 0)
-        months.append(MonthFigures(
-            month=month,
-            filed=publish(cells.get(("action", "filed"), 0) + cells.get(("action", "refiled"), 0)),
-            changed=publish(cells.get(("action", "changed"), 0)),
-            withdrawn=publish(cells.get(("action", "withdrawn"), 0)),
-            active=publish(running),
-        ))
+        filed = publish(cells.get(("action", "filed"), 0) + cells.get(("action", "refiled"), 0))
+        withdrawn = publish(cells.get(("action", "withdrawn"), 0))
+        if filed is None and withdrawn is not None:
+            # filed - withdrawn is the change of the oppositions in force, which is published:
+            # showing one of the two would give away the other.
+            withdrawn = MASKED
+        elif withdrawn is None and filed is not None:
+            filed = MASKED
+        months.append(MonthFigures(month, filed, publish(cells.get(("action", "changed"), 0)), withdrawn,
+                                   publish(running)))
+    age_cells = {(band, sex): publish(totals.get(("age_sex", f"{sex}:{band}"), 0)) for band in AGE_BANDS for sex in SEXES}
+    _protect_lone_cell(age_cells, {k: totals.get(("age_sex", f"{k[1]}:{k[0]}"), 0) for k in age_cells})
     return PublishedStatistics(
         active=publish(totals.get(("active", "all"), 0)),
         months=months,
         by_purpose=[(p, publish(totals.get(("purpose", p.code), 0))) for p in Purpose],
-        by_age_sex=[
-            (band, {sex: publish(totals.get(("age_sex", f"{sex}:{band}"), 0)) for sex in SEXES})
-            for band in AGE_BANDS
-        ],
+        by_age_sex=[(band, {sex: age_cells[(band, sex)] for sex in SEXES}) for band in AGE_BANDS],
     )
+
+
+def _protect_lone_cell(cells: dict, counts: dict) -> None:
+    """The age and sex cells add up to every filing ever made, which the monthly figures give:
+    when a single cell is suppressed, the smallest published one is suppressed with it so that
+    the total cannot give the hidden one away."""
+    hidden = [key for key, value in cells.items() if value is None]
+    shown = [key for key, value in cells.items() if value is not None]
+    if len(hidden) == 1 and shown:
+        cells[min(shown, key=lambda key: counts[key])] = MASKED
 
 
 def _every_month(months: list[dt.date]) -> list[dt.date]:
@@ -168,6 +182,6 @@ def _every_month(months: list[dt.date]) -> list[dt.date]:
 
 
 __all__ = [
-    "AGE_BANDS", "SEXES", "THRESHOLD", "MonthFigures", "PublishedStatistics", "StatisticCounter",
+    "AGE_BANDS", "MASKED", "SEXES", "THRESHOLD", "MonthFigures", "PublishedStatistics", "StatisticCounter",
     "age_band", "publish", "published_statistics", "record_opposition_change",
 ]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, render_template, request, stream_with_context, url_for
+from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from registry.audit import record_event, verify_chain
 from registry.audit_search import AuditFilter, search_events, stream_events
@@ -84,18 +85,22 @@ def audit_export():
     record_event(session, action="audit.exported", actor=current_staff().reference, details=criteria.as_dict())
     session.commit()
 
+    engine = db.engine()
+
     def rows():
+        """Streamed with a session of its own, closed when the last row is sent."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(EXPORT_COLUMNS)
-        for event in stream_events(session, criteria):
-            writer.writerow([event.seq, event.occurred_at.isoformat(timespec="microseconds"), event.actor,
-                             event.action, event.target or "", event.details, event.prev_hash, event.hash])
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+        with Session(engine) as export_session:
+            for event in stream_events(export_session, criteria):
+                writer.writerow([event.seq, event.occurred_at.isoformat(timespec="microseconds"), event.actor,
+                                 event.action, event.target or "", event.details, event.prev_hash, event.hash])
+                if buffer.tell() > 64 * 1024:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
         yield buffer.getvalue()
 
-    return Response(stream_with_context(rows()), mimetype="text/csv",
+    return Response(rows(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit.csv"})

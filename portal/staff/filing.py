@@ -19,7 +19,8 @@ from registry.purposes import purpose_from_code
 from portal.database import db
 from portal.keys import keyring
 from portal.staff import bp
-from portal.staff.forms import CHANNEL_LABELS, PURPOSE_LABELS, AssistedFilingForm
+from portal.labels import CHANNEL_LABELS, PURPOSE_LABELS
+from portal.staff.forms import AssistedFilingForm
 from portal.staff.identity_messages import IDENTIFIER_MESSAGES, IDENTITY_MESSAGES
 from portal.staff.session import current_staff, staff_required
 

@@ -11,6 +11,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.purposes import Purpose
 
+from portal.labels import CHANNEL_LABELS, PURPOSE_LABELS
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Adresse électronique"), validators=[
@@ -34,25 +36,6 @@ class ActionForm(FlaskForm):
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-PURPOSE_LABELS = {
-    Purpose.PUBLIC_HEALTH: _l("Santé publique et santé au travail"),
-    Purpose.POLICY: _l("Élaboration des politiques publiques et réglementation"),
-    Purpose.STATISTICS: _l("Statistiques officielles"),
-    Purpose.EDUCATION: _l("Enseignement et formation en santé"),
-    Purpose.RESEARCH: _l("Recherche scientifique"),
-    Purpose.INNOVATION: _l("Développement et innovation de produits et services"),
-    Purpose.AI: _l("Entraînement, test et évaluation d'algorithmes, y compris d'IA"),
-    Purpose.CARE_IMPROVEMENT: _l("Amélioration des soins et traitements personnalisés"),
-}
-
-CHANNEL_LABELS = {
-    "counter": _l("Au guichet"),
-    "phone": _l("Par téléphone"),
-    "post": _l("Par courrier"),
-    "online": _l("En ligne"),
-}
 
 
 class ChoiceField(RadioField):

@@ -13,21 +13,24 @@ import json
 from flask import Blueprint, Flask, Response, render_template
 from flask_babel import format_number, gettext as _, lazy_gettext as _l
 
-from registry.statistics import SEXES, THRESHOLD, PublishedStatistics, published_statistics
+from registry.statistics import MASKED, SEXES, THRESHOLD, PublishedStatistics, published_statistics
 
 from portal.database import db
-from portal.staff.forms import PURPOSE_LABELS
+from portal.labels import PURPOSE_LABELS
 from portal.statistics.charts import bar_chart
 
 bp = Blueprint("statistics", __name__)
 SUPPRESSED = "<10"
+MASKED_MARK = "s"  # "secret statistique", as official French statistics mark it
 
-def display(count: int | None) -> str:
-    return SUPPRESSED if count is None else format_number(count)
+def display(count) -> str:
+    if count is None:
+        return SUPPRESSED
+    return MASKED_MARK if count == MASKED else format_number(count)
 
 
-def raw(count: int | None):
-    return SUPPRESSED if count is None else count
+def raw(count):
+    return SUPPRESSED if count is None else count  # MASKED stays "masked"
 
 
 SEX_LABELS = {"female": _l("Femmes"), "male": _l("Hommes")}
@@ -69,6 +72,7 @@ def as_json(stats: PublishedStatistics) -> dict:
     return {
         "threshold": THRESHOLD,
         "suppressed": SUPPRESSED,
+        "masked": MASKED,
         "in_force": raw(stats.active),
         "months": [
             {"month": m.month.strftime("%Y-%m"), "filed": raw(m.filed), "changed": raw(m.changed),

@@ -2,7 +2,8 @@
 with the page's CSP, and each one followed by its data table on the page.
 
 This module only does geometry; the template writes the SVG elements. A suppressed count
-(None, shown as "<10") gets no bar, only its "<10" label, so the chart never hints at it.
+(None, shown as "<10") or masked one (shown as "s") gets no bar, only its label, so the chart
+never hints at it.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class BarChart:
 def bar_chart(chart_id: str, title: str, description: str, rows: list[tuple[str, list[int | None]]],
               series: list[str], display) -> BarChart:
     """Horizontal bars, one group per row and one bar per series; ``display`` formats a count."""
-    values = [v for _, counts in rows for v in counts if v is not None]
+    values = [v for _, counts in rows for v in counts if isinstance(v, int)]
     top = max(values, default=0) or 1
     scale = (WIDTH - VALUE_WIDTH) / top
     group = BAR_HEIGHT * len(series)
@@ -69,7 +70,7 @@ def bar_chart(chart_id: str, title: str, description: str, rows: list[tuple[str,
         y += LABEL_HEIGHT
         for index, count in enumerate(counts):
             bar_y = y + index * BAR_HEIGHT
-            length = 0 if count is None else max(count * scale, 1)
+            length = max(count * scale, 1) if isinstance(count, int) else 0
             bars.append(Bar(0, bar_y, length, BAR_HEIGHT - 2, COLOURS[index % len(COLOURS)],
                             display(count), length + 4))
         chart_rows.append(Row(label, label_y, bars))
