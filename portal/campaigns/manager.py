@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from campaigns.errors import CampaignNotFound, InvalidCampaign, PlacementNotFound
@@ -55,6 +55,11 @@ def _placement(campaign, placement_id: int):
 
 
 def vanity_url(placement) -> str:
+    """The address printed on posters and in QR codes: on ``CAMPAIGN_PUBLIC_URL`` when set (the
+    public site, not the back-office host this page is served from)."""
+    base = current_app.config["CAMPAIGN_PUBLIC_URL"]
+    if base:
+        return base.rstrip("/") + url_for("campaign_links.vanity_link", code=placement.code)
     return url_for("campaign_links.vanity_link", code=placement.code, _external=True)
 
 

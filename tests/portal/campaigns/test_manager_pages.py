@@ -148,3 +148,15 @@ def test_editing_keeps_the_campaign_and_reports_a_taken_slug(client, app, manage
     assert response.status_code == 302
     with app.app_context():
         assert db.session().get(Campaign, first).title_fr == "Nouveau titre"
+
+
+def test_qr_codes_point_to_the_public_site_when_it_is_configured(client, app, manager):
+    app.config["CAMPAIGN_PUBLIC_URL"] = "https://registre.sante.gouv.fr/"
+    campaign_id = create(client)
+    client.post(f"/staff/campagnes/{campaign_id}/emplacements/nouveau", data={
+        "label": "Presse", "channel": "press", "locale": "fr", "code": "presse"})
+    with app.app_context():
+        placement_id = db.session().scalar(select(Placement.id).where(Placement.code == "presse"))
+    svg = client.get(f"/staff/campagnes/{campaign_id}/emplacements/{placement_id}/qr.svg")
+    assert b"QR code vers https://registre.sante.gouv.fr/c/presse" in svg.data
+    assert "https://registre.sante.gouv.fr/c/presse" in client.get(f"/staff/campagnes/{campaign_id}").get_data(as_text=True)
