@@ -160,7 +160,7 @@ def _latest(session: Session, subject: Subject) -> OppositionVersion:
 
 
 def _new_version(
-    session: Session, subject: Subject, action: str, mask: int, filing: Filing, identifier: Identifier
+    session: Session, subject: Subject, action: str, mask: int, filing: Filing, identifier: Identifier | None = None
 ) -> OppositionVersion:
     now = utcnow()
     record_opposition_change(session, identifier, action, subject.opposed_purposes, mask, now)

@@ -67,9 +67,11 @@ def age_band(identifier: Identifier, on: dt.date) -> str:
 
 
 def record_opposition_change(
-    session: Session, identifier: Identifier, action: str, old_mask: int, new_mask: int, when: dt.datetime
+    session: Session, identifier: Identifier | None, action: str, old_mask: int, new_mask: int, when: dt.datetime
 ) -> None:
-    """Add one filing, change or withdrawal to the month's counters (in the caller's transaction)."""
+    """Add one filing, change or withdrawal to the month's counters (in the caller's transaction).
+    The age band and sex are read from the identifier when the caller has it; a change made
+    without it (by subject id) still counts in every other dimension."""
     month = when.date().replace(day=1)
     deltas: dict[tuple[str, str], int] = {("action", action): 1}
     was_active, is_active = old_mask != 0, new_mask != 0
@@ -80,8 +82,9 @@ def record_opposition_change(
         if change:
             deltas[("purpose", purpose.code)] = change
     if action in ("filed", "refiled"):
-        deltas[("age_sex", f"{identifier.sex}:{age_band(identifier, when.date())}")] = 1
         count_filing(session, paris_day(when))  # the national daily curve beside campaign reach
+    if action in ("filed", "refiled") and identifier is not None:
+        deltas[("age_sex", f"{identifier.sex}:{age_band(identifier, when.date())}")] = 1
     for (dimension, bucket), delta in deltas.items():
         _add(session, month, dimension, bucket, delta)
 

@@ -1,5 +1,5 @@
 """The warehouse compliance board (registry administrators): list, create, rotate the secret,
-disable warehouse clients, with each one's API calls per day and its last check of the registry.
+disable warehouse clients, with each one's lookups per day and its last check of the registry.
 
 The warehouse clients live in ``registry.warehouses``, built separately from the back-office.
 The board talks to them through ``WarehouseDirectory``, a small interface: the default one is
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,7 +39,7 @@ class ClientSummary:
     active: bool
     created_at: dt.datetime
     last_check: dt.datetime | None = None
-    calls_per_day: list[tuple[dt.date, int]] = field(default_factory=list)
+    lookups_per_day: list[tuple[dt.date, int, int]] = field(default_factory=list)  # day, calls, identifiers
 
 
 class WarehouseDirectory(Protocol):
@@ -51,7 +52,8 @@ class WarehouseDirectory(Protocol):
 
 
 def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_DAYS):
-    """Per client: the time of its latest API call and its calls per day over ``days`` days."""
+    """Per client: the time of its latest API call, and per day over ``days`` days its calls and
+    the identifiers they checked (the ``identifiers`` count each lookup event records)."""
     actors = {f"warehouse:{client_id}": client_id for client_id in client_ids}
     if not actors:
         return {}
@@ -61,15 +63,17 @@ def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_D
         .group_by(AuditEvent.actor)
     ).all())
     since = utcnow() - dt.timedelta(days=days)
-    per_day: dict[str, dict[dt.date, int]] = {}
-    for actor, occurred_at in session.execute(
-        select(AuditEvent.actor, AuditEvent.occurred_at)
+    per_day: dict[str, dict[dt.date, list[int]]] = {}
+    for actor, occurred_at, details in session.execute(
+        select(AuditEvent.actor, AuditEvent.occurred_at, AuditEvent.details)
         .where(AuditEvent.actor.in_(actors), AuditEvent.action.startswith("api."), AuditEvent.occurred_at >= since)
     ):
-        day = occurred_at.date()
-        per_day.setdefault(actor, {})[day] = per_day.get(actor, {}).get(day, 0) + 1
+        day = per_day.setdefault(actor, {}).setdefault(occurred_at.date(), [0, 0])
+        day[0] += 1
+        identifiers = json.loads(details or "{}").get("identifiers", 0)
+        day[1] += identifiers if isinstance(identifiers, int) else 0
     return {
-        client_id: (last.get(actor), sorted(per_day.get(actor, {}).items()))
+        client_id: (last.get(actor), [(d, c, n) for d, (c, n) in sorted(per_day.get(actor, {}).items())])
         for actor, client_id in actors.items()
     }
 

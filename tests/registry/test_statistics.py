@@ -93,6 +93,15 @@ def test_a_lone_hidden_age_cell_takes_the_smallest_shown_one_with_it(session, ke
     assert ages["30-44"] == {"female": 12, "male": 12}
 
 
+def test_a_change_made_without_the_identifier_counts_everywhere_but_age_and_sex(session):
+    from registry.statistics import record_opposition_change
+    from registry.models import utcnow
+
+    record_opposition_change(session, None, "refiled", 0, Purpose.AI.bit, utcnow())
+    buckets = {(c.dimension, c.bucket): c.count for c in session.scalars(select(StatisticCounter))}
+    assert buckets == {("action", "refiled"): 1, ("active", "all"): 1, ("purpose", "ai"): 1}
+
+
 def test_filings_are_also_counted_per_paris_day_for_the_whole_country(session, keyring):
     from registry.daily_filings import DailyFilingCounter
 

@@ -13,7 +13,7 @@ class FakeDirectory:
         now = utcnow()
         self.clients = {
             "rno_fresh": ClientSummary("rno_fresh", "EDS Nord", True, now - dt.timedelta(days=30),
-                                       now - dt.timedelta(hours=2), [(now.date(), 14)]),
+                                       now - dt.timedelta(hours=2), [(now.date(), 14, 1200)]),
             "rno_stale": ClientSummary("rno_stale", "EDS Sud", True, now - dt.timedelta(days=30),
                                        now - dt.timedelta(days=20), []),
         }
@@ -45,7 +45,7 @@ def test_the_board_warns_about_a_warehouse_that_stopped_checking(client, admin, 
     assert "EDS Nord" in page and "EDS Sud" in page
     assert page.count("Pas de consultation récente") == 1
     assert page.index("Pas de consultation récente") > page.index("EDS Sud")
-    assert ": 14" in page
+    assert "14 appels, 1200 identifiants" in page
 
 
 def test_an_admin_creates_rotates_and_disables_clients(client, admin, directory):
@@ -81,11 +81,11 @@ def test_activity_is_read_from_the_audited_api_calls(session):
     from registry.audit import record_event
 
     for _ in range(3):
-        record_event(session, action="api.lookup", actor="warehouse:rno_a", details={"count": 100})
+        record_event(session, action="api.lookup", actor="warehouse:rno_a", details={"identifiers": 100})
     record_event(session, action="warehouse.created", actor="warehouse:rno_a")
     activity = api_activity(session, ["rno_a", "rno_b"])
     last, per_day = activity["rno_a"]
-    assert per_day == [(utcnow().date(), 3)] and last is not None
+    assert per_day == [(utcnow().date(), 3, 300)] and last is not None
     assert activity["rno_b"] == (None, [])
     old = utcnow() - dt.timedelta(days=10)
     assert is_stale(ClientSummary("rno_b", "B", True, old), utcnow(), dt.timedelta(days=7))
