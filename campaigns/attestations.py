@@ -14,7 +14,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Attestation, Professional, QuizAttempt
+from campaigns.learning_models import Attestation, Professional, QuizAttempt
 from campaigns.modules import Module
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.models import QuizItemAggregate
+from campaigns.learning_models import QuizItemAggregate
 from campaigns.modules import Module
 from campaigns.quiz import QuizResult
 

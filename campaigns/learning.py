@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.item_statistics import record_quiz_result
-from campaigns.models import Attestation, ModuleProgress, Professional, QuizAttempt
+from campaigns.learning_models import Attestation, ModuleProgress, Professional, QuizAttempt
 from campaigns.modules import Module
 from campaigns.quiz import QuizResult, score_pre_test, score_quiz
 from registry.models import utcnow

@@ -1,123 +1,97 @@
-"""Tables of the literacy modules.
+"""Tables of the awareness campaigns. None of them can hold a person, a visit or a device.
 
-Citizens are anonymous: nothing here holds a row about a citizen. Their answers only add to
-``QuizItemAggregate``, sums per question from which facility and discrimination can be computed
-without ever keeping who answered what. Professionals learn under their Pro Santé Connect account:
-their professional identifier and name are professional data, kept because the attestation and the
-continuing-education export must carry them. No patient data and no IP address appear anywhere.
+A ``Campaign`` carries its own content per locale (Markdown, sanitised when rendered) because
+campaign pages are data written by campaign managers, not catalogue strings. A ``Placement`` is
+one way a campaign reaches people (a poster, an email, a radio spot) with its short code for
+``/c/<code>`` and the reach its owner declares offline, kept apart from what is measured.
+
+Measured reach lives only in aggregate rows: ``ReachCounter`` (placement, day, step, count) and
+``registry.daily_filings.DailyFilingCounter`` (day, count), the national count of oppositions
+filed, kept by the registry at every filing and never naming a campaign. No table has a column for an address, a user agent, a cookie or a visit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.daily_filings import DailyFilingCounter  # noqa: F401  (counted by the registry at filing)
 from registry.models import Base, UTCDateTime, utcnow
 
-
-class QuizItemAggregate(Base):
-    """Running sums for one question of one module version, over every completed quiz.
-
-    ``credit`` is the question's score (0-1); ``rest`` the score on the quiz's other questions.
-    From the five sums the corrected item-total correlation (discrimination) follows exactly.
-    """
-
-    __tablename__ = "quiz_item_aggregates"
-    __table_args__ = (UniqueConstraint("module_slug", "module_version", "question_id",
-                                       name="uq_quiz_item_aggregates_question"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    module_slug: Mapped[str] = mapped_column(String(64))
-    module_version: Mapped[int] = mapped_column(Integer)
-    question_id: Mapped[str] = mapped_column(String(40))
-    answers: Mapped[int] = mapped_column(Integer, default=0)
-    sum_credit: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_credit_sq: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_rest: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_rest_sq: Mapped[float] = mapped_column(Float, default=0.0)
-    sum_credit_rest: Mapped[float] = mapped_column(Float, default=0.0)
+AUDIENCES = ("citizens", "professionals")
+CHANNELS = ("qr_poster", "email", "social", "radio", "press", "partner", "event")
+LOCALES = ("fr", "en")
+STEPS = ("arrival", "lesson_viewed", "quiz_started", "quiz_completed", "quiz_passed")
+UNIQUE_VISITORS = "unique_visitors"  # a counter kept only when the setting enables it
 
 
-class Professional(Base):
-    """A health professional known by (issuer, subject) from Pro Santé Connect."""
+class Campaign(Base):
+    """An awareness campaign: who it speaks to, when it runs, and its page in each language."""
 
-    __tablename__ = "professionals"
-    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_professionals_issuer_subject"),)
+    __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issuer: Mapped[str] = mapped_column(String(255))
-    subject: Mapped[str] = mapped_column(String(255))
-    professional_identifier: Mapped[str] = mapped_column(String(64))  # SubjectNameID (RPPS/ADELI based)
-    given_name: Mapped[str] = mapped_column(String(200))
-    family_name: Mapped[str] = mapped_column(String(200))
-    profession: Mapped[str | None] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    title_fr: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_fr: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    placements: Mapped[list["Placement"]] = relationship(
+        back_populates="campaign", order_by="Placement.id", cascade="all, delete-orphan"
+    )
 
     @property
-    def display_name(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
+    def published(self) -> bool:
+        return self.published_at is not None
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" else self.title_fr
+
+    def body(self, locale: str) -> str:
+        return self.body_en if locale == "en" else self.body_fr
+
+    def __repr__(self) -> str:
+        return f"Campaign(id={self.id}, slug={self.slug!r})"
 
 
-class ModuleProgress(Base):
-    """Where a professional is in one module version: lessons read, pre-test score."""
+class Placement(Base):
+    """Where a campaign meets people; ``declared_reach`` is the owner's figure, never measured."""
 
-    __tablename__ = "module_progress"
-    __table_args__ = (UniqueConstraint("professional_id", "module_slug", "module_version",
-                                       name="uq_module_progress_module"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    professional_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"), index=True)
-    module_slug: Mapped[str] = mapped_column(String(64))
-    module_version: Mapped[int] = mapped_column(Integer)
-    lessons_seen: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of lesson ids
-    pre_test_score: Mapped[int | None] = mapped_column(Integer)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class QuizAttempt(Base):
-    """One completed quiz by a professional; ``answers`` is the JSON of the choices made."""
-
-    __tablename__ = "quiz_attempts"
+    __tablename__ = "campaign_placements"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    professional_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"), index=True)
-    module_slug: Mapped[str] = mapped_column(String(64))
-    module_version: Mapped[int] = mapped_column(Integer)
-    locale: Mapped[str] = mapped_column(String(8))
-    number: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    score: Mapped[int] = mapped_column(Integer)
-    passed: Mapped[bool] = mapped_column(Boolean)
-    answers: Mapped[str] = mapped_column(Text)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(2), default="fr")
+    declared_reach: Mapped[int | None] = mapped_column(Integer)
+    declared_reach_note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    professional: Mapped[Professional] = relationship()
-    attestation: Mapped[Attestation | None] = relationship(back_populates="attempt")
+    campaign: Mapped[Campaign] = relationship(back_populates="placements")
+
+    def __repr__(self) -> str:
+        return f"Placement(id={self.id}, code={self.code!r})"
 
 
-class Attestation(Base):
-    """Proof that a professional passed a module version; a snapshot, so it reads the same forever.
+class ReachCounter(Base):
+    """How many times one funnel step happened through one placement on one day; nothing more."""
 
-    The public verification page shows it only to someone who gives both the code and the score.
-    """
-
-    __tablename__ = "attestations"
+    __tablename__ = "campaign_reach_counters"
+    __table_args__ = (UniqueConstraint("placement_id", "day", "step", name="uq_campaign_reach_counters_cell"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id"), unique=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    holder_name: Mapped[str] = mapped_column(String(400))
-    professional_identifier: Mapped[str] = mapped_column(String(64))
-    module_slug: Mapped[str] = mapped_column(String(64))
-    module_version: Mapped[int] = mapped_column(Integer)
-    module_title: Mapped[str] = mapped_column(String(300))
-    locale: Mapped[str] = mapped_column(String(8))
-    duration_minutes: Mapped[int] = mapped_column(Integer)
-    score: Mapped[int] = mapped_column(Integer)
-    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    attempt: Mapped[QuizAttempt] = relationship(back_populates="attestation")
+    placement_id: Mapped[int] = mapped_column(ForeignKey("campaign_placements.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    step: Mapped[str] = mapped_column(String(24))
+    count: Mapped[int] = mapped_column(Integer, default=0)

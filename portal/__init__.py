@@ -16,8 +16,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import (api, assets, auth, citizen, cli, extensions, keys, learning, log_privacy, pages, security,
-                        staff, statistics)
+    from portal import (api, assets, auth, campaigns, citizen, cli, extensions, keys, learning, log_privacy, pages,
+                        security, staff, statistics)
     from portal.database import db
 
     extensions.init_app(app)
@@ -34,4 +34,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     staff.init_app(app)
     statistics.init_app(app)
     learning.init_app(app)
+    campaigns.init_app(app)
     return app

@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from campaigns.demo import seed_demo_campaigns
 from registry.audit import verify_chain
 from registry.db import upgrade_database
 
@@ -34,8 +35,9 @@ def seed_demo_command() -> None:
         raise click.ClickException("demo content is never loaded in production")
     session = db.session()
     created = seed_demo_content(session)
+    campaigns = seed_demo_campaigns(session)
     session.commit()
-    click.echo(f"Demo content ready ({created} new oppositions).")
+    click.echo(f"Demo content ready ({created} new oppositions, {campaigns} new campaigns).")
 
 
 @registry_cli.command("verify-audit")

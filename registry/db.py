@@ -98,6 +98,7 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade_database(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the latest by default)."""
+def upgrade_database(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (every branch head by default, so that revisions
+    added side by side on a common base all apply)."""
     command.upgrade(alembic_config(engine), revision)

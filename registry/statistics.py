@@ -23,6 +23,7 @@ from sqlalchemy import Date, Integer, String, UniqueConstraint, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from registry.daily_filings import count_filing, paris_day
 from registry.identifiers import Identifier
 from registry.models import Base
 from registry.purposes import Purpose
@@ -80,6 +81,8 @@ def record_opposition_change(
         change = bool(new_mask & purpose.bit) - bool(old_mask & purpose.bit)
         if change:
             deltas[("purpose", purpose.code)] = change
+    if action in ("filed", "refiled"):
+        count_filing(session, paris_day(when))  # the national daily curve beside campaign reach
     if action in ("filed", "refiled") and identifier is not None:
         deltas[("age_sex", f"{identifier.sex}:{age_band(identifier, when.date())}")] = 1
     for (dimension, bucket), delta in deltas.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, session
 from flask_babel import get_locale
 
-from campaigns.models import Professional
+from campaigns.learning_models import Professional
 from campaigns.modules import Module, default_catalogue
 from portal.database import db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import force_locale, format_date, gettext as _
 
 from campaigns.attestations import format_code
-from campaigns.models import Attestation
+from campaigns.learning_models import Attestation
 
 
 def _latin1(text: str) -> str:

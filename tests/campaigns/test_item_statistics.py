@@ -5,7 +5,7 @@ import statistics
 import pytest
 
 from campaigns.item_statistics import MINIMUM_ANSWERS, item_statistics, record_quiz_result
-from campaigns.models import QuizItemAggregate
+from campaigns.learning_models import QuizItemAggregate
 from campaigns.modules import default_catalogue
 from campaigns.quiz import score_quiz
 

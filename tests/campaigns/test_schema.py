@@ -3,7 +3,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import campaigns.models  # noqa: F401  (registers the literacy tables)
+import campaigns.learning_models  # noqa: F401  (registers the literacy tables)
+import campaigns.models  # noqa: F401  (registers the campaign tables)
 from registry.models import Base
 
 

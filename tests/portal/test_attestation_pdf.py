@@ -4,7 +4,7 @@ import datetime as dt
 import re
 import zlib
 
-from campaigns.models import Attestation
+from campaigns.learning_models import Attestation
 from portal.learning.pdf import attestation_pdf
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from campaigns.models import Professional
+from campaigns.learning_models import Professional
 from portal.database import db
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
 from tests.prosanteconnect import (  # noqa: F401

@@ -100,3 +100,16 @@ def test_a_change_made_without_the_identifier_counts_everywhere_but_age_and_sex(
     record_opposition_change(session, None, "refiled", 0, Purpose.AI.bit, utcnow())
     buckets = {(c.dimension, c.bucket): c.count for c in session.scalars(select(StatisticCounter))}
     assert buckets == {("action", "refiled"): 1, ("active", "all"): 1, ("purpose", "ai"): 1}
+
+
+def test_filings_are_also_counted_per_paris_day_for_the_whole_country(session, keyring):
+    from registry.daily_filings import DailyFilingCounter
+
+    for identifier in people(3, first_order=500):
+        file_opposition(session, keyring, identifier)
+    change_purposes(session, keyring, people(1, first_order=500)[0], [Purpose.AI])
+    withdraw_opposition(session, keyring, people(1, first_order=501)[0])
+    file_opposition(session, keyring, people(1, first_order=501)[0])  # filed again
+    counts = [r.count for r in session.scalars(select(DailyFilingCounter))]
+    assert sum(counts) == 4  # 3 filed + 1 refiled; changes and withdrawals do not count
+    assert set(DailyFilingCounter.__table__.columns.keys()) == {"day", "count"}
