@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load_config(app, test_config)
 
     from portal import assets, auth, citizen, cli, extensions, keys, pages, security
+    from portal import easyread, errors, help, mydata, trust
     from portal.database import db
 
     extensions.init_app(app)
@@ -27,5 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     pages.init_app(app)
     auth.init_app(app)
     citizen.init_app(app)
+    trust.init_app(app)
+    help.init_app(app)
+    easyread.init_app(app)
+    mydata.init_app(app)
+    errors.init_app(app)
     cli.init_app(app)
     return app

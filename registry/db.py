@@ -63,6 +63,7 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade_database(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the latest by default)."""
+def upgrade_database(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (every head by default, so that migrations written on
+    parallel branches all apply until they are chained one after the other)."""
     command.upgrade(alembic_config(engine), revision)
