@@ -28,6 +28,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from flask import Flask, current_app
+from requests import RequestException
 
 from portal.config import ConfigurationError
 
@@ -142,8 +143,10 @@ class FranceConnect:
                     "acr": {"essential": True, "value": self.acr},
                 }
             )
-        except AuthlibBaseError as error:
+        except (AuthlibBaseError, JoseError) as error:
             raise LoginRefused(getattr(error, "error", None) or "oidc_error") from None
+        except RequestException:
+            raise LoginRefused("provider_unreachable") from None
         id_token = token.get("id_token")
         claims = token.get("userinfo")
         if not id_token or not claims:
@@ -153,7 +156,10 @@ class FranceConnect:
         if claims.get("acr") != self.acr:
             raise LoginRefused("acr")
         metadata = self.client.load_server_metadata()
-        response = self.client.get(metadata["userinfo_endpoint"], token=token)
+        try:
+            response = self.client.get(metadata["userinfo_endpoint"], token=token)
+        except RequestException:
+            raise LoginRefused("provider_unreachable") from None
         if response.status_code != 200:
             raise LoginRefused("userinfo_status")
         userinfo = read_userinfo(

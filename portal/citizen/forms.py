@@ -7,7 +7,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -33,12 +33,12 @@ class PurposesForm(FlaskForm):
 
     scope = RadioField(
         _l("Usages concernés"),
-        choices=[("all", _l("Tous les usages")), ("some", _l("Seulement certains usages"))],
+        choices=[SelectChoice("all", _l("Tous les usages")), SelectChoice("some", _l("Seulement certains usages"))],
         default="all",
     )
     purposes = CheckboxesField(
         _l("Usages auxquels vous vous opposez (si vous avez choisi « Seulement certains usages »)"),
-        choices=[(purpose.code, PURPOSE_LABELS[purpose]) for purpose in Purpose],
+        choices=[SelectChoice(purpose.code, PURPOSE_LABELS[purpose]) for purpose in Purpose],
     )
 
     def validate_purposes(self, field) -> None:
@@ -67,7 +67,7 @@ class SelfFilingForm(PurposesForm):
 class ProxyFilingForm(PurposesForm):
     proxy_for = RadioField(
         _l("Vous faites cette demande pour"),
-        choices=[("minor", PROXY_KIND_LABELS["minor"]), ("protected_adult", PROXY_KIND_LABELS["protected_adult"])],
+        choices=[SelectChoice("minor", PROXY_KIND_LABELS["minor"]), SelectChoice("protected_adult", PROXY_KIND_LABELS["protected_adult"])],
         validators=[DataRequired(message=_l("Indiquez pour qui vous faites cette demande."))],
     )
     nir = StringField(

@@ -96,7 +96,7 @@ def file_self():
         else:
             account_id = current_account_id()
             try:
-                _, version = _with_one_retry(
+                _link, version = _with_one_retry(
                     lambda s: file_for_account(s, keyring(), account_id, identifier, form.chosen_purposes())
                 )
             except AlreadyFiledForSelf:
@@ -128,7 +128,7 @@ def file_proxy():
         if identifier is not None:
             account_id = current_account_id()
             try:
-                _, version = _with_one_retry(lambda s: file_for_account(
+                _link, version = _with_one_retry(lambda s: file_for_account(
                     s, keyring(), account_id, identifier, form.chosen_purposes(), proxy_for=form.proxy_for.data))
             except SelfAsProxy:
                 db.session().rollback()

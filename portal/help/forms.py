@@ -7,16 +7,10 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from registry.contact import MAX_MESSAGE_LENGTH
-
-try:  # wtforms 3.3 declares options as SelectChoice (tuples are deprecated there)
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # older wtforms: plain (value, label) pairs
-    def SelectChoice(value, label):  # noqa: N802
-        return (value, label)
 
 TOPIC_LABELS = {
     "question": _l("Une question sur l'opposition"),

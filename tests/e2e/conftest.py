@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
 from tests.e2e.browser import AXE_SCRIPT
+from tests.oidc_provider import oidc_provider  # noqa: F401  (a shared fixture)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -57,9 +58,9 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server_config(database_url) -> dict:
+def live_server_config(database_url, oidc_provider) -> dict:
     """Override in a test module to serve the portal with other settings."""
-    return live_config(database_url)
+    return live_config(database_url, FRANCECONNECT_ISSUER=oidc_provider.url)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+from tests.oidc_provider import oidc_provider  # noqa: F401  (a shared fixture)
