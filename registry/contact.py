@@ -58,7 +58,9 @@ class ContactInbox(Protocol):
 
 @dataclass(frozen=True)
 class DatabaseInbox:
-    """Keeps each message in ``contact_messages`` for ``retention``."""
+    """Keeps each message in ``contact_messages`` for ``retention``. Each delivery first
+    deletes the messages past their retention, so that nothing outlives it even without the
+    scheduled ``purge-contact-messages`` command."""
 
     retention: dt.timedelta
 
@@ -66,6 +68,7 @@ class DatabaseInbox:
         if message.topic not in TOPICS:
             raise ValueError("unknown contact topic")
         now = utcnow()
+        purge_expired_messages(session, now)
         session.add(ContactMessage(
             topic=message.topic, body=message.body[:MAX_MESSAGE_LENGTH], reply_to=message.reply_to or None,
             language=message.language, received_at=now, expires_at=now + self.retention,

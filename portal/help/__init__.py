@@ -24,3 +24,4 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CONTACT_RATE_LIMIT", "5 per hour")
     app.extensions.setdefault("contact_inbox", DatabaseInbox(dt.timedelta(days=int(app.config["CONTACT_RETENTION_DAYS"]))))
     register_bilingual(app, bp, url_prefix="/aide")
+    from portal.help import cli  # noqa: F401  (adds its command to the registry group)
