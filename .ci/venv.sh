@@ -28,7 +28,7 @@ ensure_node_modules() {
     return 1
   fi
   local stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
-  if [ ! -f "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/@gouvfr/dsfr/dist ]; then
     echo "Installing the front-end packages (npm ci) ..."
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
     touch "$stamp"
