@@ -16,8 +16,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import (api, assets, auth, campaigns, citizen, cli, extensions, keys, learning, log_privacy, pages,
-                        security, staff, statistics)
+    from portal import (api, assets, auth, campaigns, citizen, cli, easyread, errors, extensions, help, keys, learning,
+                        log_privacy, mydata, pages, security, staff, statistics, trust)
     from portal.database import db
 
     extensions.init_app(app)
@@ -29,10 +29,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     citizen.init_app(app)
     api.init_app(app)
+    trust.init_app(app)
+    help.init_app(app)
+    easyread.init_app(app)
+    mydata.init_app(app)
     cli.init_app(app)
     log_privacy.init_app(app)
     staff.init_app(app)
     statistics.init_app(app)
     learning.init_app(app)
     campaigns.init_app(app)
+    errors.init_app(app)  # last: the error pages see every blueprint
     return app

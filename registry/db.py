@@ -99,6 +99,6 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_database(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema to ``revision`` (every branch head by default, so that revisions
-    added side by side on a common base all apply)."""
+    """Bring the schema to ``revision`` (every head by default: the chain is linear today, and
+    a migration written on a parallel branch still applies until it is chained)."""
     command.upgrade(alembic_config(engine), revision)

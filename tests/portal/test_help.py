@@ -1,0 +1,130 @@
+"""Help pages, the printable form, the contact form and the easy-read pages."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.database import db
+from registry.contact import ContactMessage
+
+MARIE_NIR = "2 85 02 2A 004 123 55"
+
+
+def field_errors(page: str, field: str) -> list[str]:
+    return re.findall(rf'<p id="{field}-erreur-\d+" class="fr-error-text">([^<]*)</p>', page)
+
+
+def stored_messages(app):
+    with app.app_context():
+        return db.session().scalars(select(ContactMessage)).all()
+
+
+@pytest.mark.parametrize(("path", "questions"), [
+    ("/aide/", ["Qu'est-ce que cela change pour mes soins ?", "Et pour mes enfants ?",
+                "Est-ce que je peux changer d'avis ?", "Qui voit mon choix ?"]),
+    ("/en/aide/", ["What changes for my care?", "What about my children?", "Can I change my mind?",
+                   "Who sees my choice?"]),
+])
+def test_the_help_page_answers_the_questions_people_ask(client, path, questions):
+    page = client.get(path).get_data(as_text=True)
+    for question in questions:
+        assert f"<h2>{question}</h2>" in page
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_the_help_page_leads_to_every_help_and_trust_page(client, prefix):
+    page = client.get(f"{prefix}/aide/").get_data(as_text=True)
+    for path in ("/aide/autres-demarches", "/aide/contact", "/aide/formulaire-papier.pdf", "/facile-a-lire/comprendre",
+                 "/facile-a-lire/demarche", "/mon-espace/mes-donnees", "/donnees-personnelles", "/cookies",
+                 "/mentions-legales", "/accessibilite", "/plan-du-site"):
+        assert f'href="{prefix}{path}"' in page, path
+
+
+def test_the_other_channels_page_explains_phone_counter_and_post(client):
+    page = client.get("/aide/autres-demarches").get_data(as_text=True)
+    for heading in ("Par téléphone", "Au guichet", "Par courrier"):
+        assert f"<h2>{heading}</h2>" in page
+    assert "REGISTRE_PHONE_NUMBER" in page and "REGISTRE_POSTAL_ADDRESS" in page
+
+
+@pytest.mark.parametrize(("path", "title"), [
+    ("/aide/formulaire-papier.pdf", b"Formulaire d'opposition"),
+    ("/en/aide/formulaire-papier.pdf", b"Form to oppose the reuse of health data"),
+])
+def test_the_printable_form_is_a_pdf_in_the_pages_language(client, path, title):
+    response = client.get(path)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF") and title in response.data
+    assert b"Cadre r" in response.data or b"For official use" in response.data
+
+
+def test_a_contact_message_is_stored_with_its_retention_and_nothing_else(app, client):
+    response = client.post("/aide/contact", data={"topic": "question", "body": "  Puis-je changer d'avis ?  ", "email": ""},
+                           environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert response.status_code == 303 and response.headers["Location"] == "/aide/contact"
+    assert "Votre message a bien été envoyé" in client.get("/aide/contact").get_data(as_text=True)
+    [message] = stored_messages(app)
+    assert (message.topic, message.body, message.reply_to, message.language) == ("question", "Puis-je changer d'avis ?", None, "fr")
+    assert (message.expires_at - message.received_at).days == app.config["CONTACT_RETENTION_DAYS"]
+    assert "203.0.113.7" not in repr(vars(message))
+
+
+@pytest.mark.parametrize(("path", "form", "field", "message"), [
+    ("/aide/contact", {"body": "x"}, "topic", "Choisissez un sujet."),
+    ("/aide/contact", {"topic": "question", "body": " "}, "body", "Écrivez votre message."),
+    ("/en/aide/contact", {"topic": "question", "body": ""}, "body", "Write your message."),
+    ("/aide/contact", {"topic": "question", "body": "x", "email": "pas-une-adresse"}, "email",
+     "Saisissez une adresse électronique valide"),
+    ("/en/aide/contact", {"topic": "question", "body": "x" * 5001}, "body", "Your message is too long: 5000 characters at most."),
+    ("/aide/contact", {"topic": "filing", "body": f"Mon numéro est {MARIE_NIR}, merci"}, "body",
+     "N'écrivez pas votre numéro de sécurité sociale"),
+    ("/en/aide/contact", {"topic": "filing", "body": "number 285022A00412355"}, "body",
+     "Do not write your social security number"),
+])
+def test_bad_contact_input_is_explained_on_its_field_and_nothing_is_stored(app, client, path, form, field, message):
+    response = client.post(path, data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert any(error.startswith(message) for error in field_errors(page, field)), field_errors(page, field)
+    assert stored_messages(app) == []
+
+
+def test_the_contact_form_refuses_a_post_without_its_csrf_token(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/aide/contact", data={"topic": "question", "body": "Bonjour"}).status_code == 400
+    assert stored_messages(app) == []
+
+
+@pytest.mark.parametrize("path", ["/facile-a-lire/comprendre", "/facile-a-lire/demarche"])
+def test_easy_read_pages_say_they_are_not_validated_until_the_setting_says_so(app, client, path):
+    warning = "n'a pas encore été relu par des personnes en situation de handicap intellectuel"
+    assert warning in client.get(path).get_data(as_text=True)
+    app.config["EASY_READ_VALIDATED"] = True
+    assert warning not in client.get(path).get_data(as_text=True)
+
+
+def test_easy_read_pages_are_french_inside_the_english_pages(client):
+    page = client.get("/en/facile-a-lire/comprendre").get_data(as_text=True)
+    assert '<html lang="en">' in page and '<div lang="fr" class="rno-easyread">' in page
+    assert "The easy-read versions exist in French only." in page
+
+
+@pytest.mark.parametrize("path", ["/", "/comprendre", "/en/aide/", "/mentions-legales"])
+def test_the_easy_read_version_is_reachable_from_every_page(client, path):
+    page = client.get(path).get_data(as_text=True)
+    assert "/facile-a-lire/comprendre" in page
+
+
+def test_the_purge_command_deletes_expired_messages(app, runner):
+    import datetime as dt
+
+    from registry.contact import DatabaseInbox, NewMessage
+
+    with app.app_context():
+        session = db.session()
+        DatabaseInbox(dt.timedelta(days=-1)).deliver(session, NewMessage(topic="other", body="old", language="fr"))
+        session.commit()
+    result = runner.invoke(args=["registry", "purge-contact-messages"])
+    assert result.exit_code == 0 and "1 expired contact messages deleted." in result.output
+    assert stored_messages(app) == []
