@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, select
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.audit import record_event
@@ -184,13 +184,16 @@ def store_token(session: Session, warehouse: Warehouse, access_token: str, scope
     return token
 
 
+_TOKEN_QUERY = (
+    select(Warehouse.id, Warehouse.client_id, Warehouse.name, ApiToken.scope, ApiToken.expires_at)
+    .join(ApiToken, ApiToken.warehouse_id == Warehouse.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), Warehouse.disabled_at.is_(None))
+)  # built once: this runs on every API call
+
+
 def authenticate_token(session: Session, access_token: str) -> AuthenticatedClient | None:
     """The active warehouse behind an unexpired token, or None (unknown, expired or disabled)."""
-    row = session.execute(
-        select(Warehouse.id, Warehouse.client_id, Warehouse.name, ApiToken.scope, ApiToken.expires_at)
-        .join(ApiToken, ApiToken.warehouse_id == Warehouse.id)
-        .where(ApiToken.token_hash == token_hash(access_token), Warehouse.disabled_at.is_(None))
-    ).first()
+    row = session.execute(_TOKEN_QUERY, {"token_hash": token_hash(access_token)}).first()
     if row is None or row.expires_at <= utcnow():
         return None
     return AuthenticatedClient(row.id, row.client_id, row.name, frozenset(row.scope.split()))
