@@ -1,19 +1,21 @@
 """Item statistics for staff: facility and discrimination per question, from 30 answers up.
 
-Closed (404) unless ``LEARNING_STATISTICS_OPEN`` is set: the staff login and its roles plug in
-here (``_staff_only``) to open it to campaign managers.
+For signed-in campaign managers and registry admins (the staff login's role check). The
+``LEARNING_STATISTICS_OPEN`` setting (off by default) opens the pages without sign-in, for
+development: they show per-question aggregates only, never a person.
 """
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 
 from campaigns.item_statistics import MINIMUM_ANSWERS, item_statistics
 from campaigns.modules import default_catalogue
 from portal.database import db
+from portal.staff.session import staff_required
 from portal.learning.helpers import locale, module_or_404
 
 bp = Blueprint("learning_staff", __name__)
@@ -27,11 +29,13 @@ FLAG_LABELS = {
 
 
 def _staff_only(view):
+    staff_view = staff_required("campaign_manager", "registry_admin")(view)
+
     @wraps(view)
     def guarded(*args, **kwargs):
-        if not current_app.config.get("LEARNING_STATISTICS_OPEN"):
-            abort(404)
-        return view(*args, **kwargs)
+        if current_app.config.get("LEARNING_STATISTICS_OPEN"):
+            return view(*args, **kwargs)
+        return staff_view(*args, **kwargs)
 
     return guarded
 

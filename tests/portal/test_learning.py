@@ -94,8 +94,9 @@ def test_a_professionals_quiz_asks_for_pro_sante_connect(client):
     assert "/pro/connexion" in response.location
 
 
-def test_item_statistics_are_closed_unless_opened_for_staff(client, app):
-    assert client.get("/gestion/modules/vos-donnees-de-sante/statistiques").status_code == 404
+def test_item_statistics_need_a_staff_sign_in_unless_opened_for_development(client, app):
+    response = client.get("/gestion/modules/vos-donnees-de-sante/statistiques")
+    assert response.status_code == 302 and "/staff/connexion" in response.location
     app.config["LEARNING_STATISTICS_OPEN"] = True
     page = client.get("/gestion/modules/vos-donnees-de-sante/statistiques").get_data(as_text=True)
     assert "Pas assez de réponses" in page
