@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
@@ -80,7 +81,8 @@ def opposed_digests(session: Session, digests: Sequence[bytes], purpose: Purpose
             rows += cursor.fetchall()
     finally:
         cursor.close()
-    return {bytes(row[0]) for row in rows}.intersection(digests)
+    # both drivers return bytes for blobs and bytea: no copy needed
+    return set(map(itemgetter(0), rows)).intersection(digests)
 
 
 _POSTGRES_SQL = "SELECT id_hash FROM subjects WHERE lookup_key = ANY(%s) AND opposed_purposes & %s <> 0"
