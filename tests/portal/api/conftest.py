@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.e2e.conftest import LiveServer as ServedApp
 
 
 def make_api_app(database_url, tmp_path, **overrides):
@@ -32,21 +31,8 @@ def make_api_app(database_url, tmp_path, **overrides):
     })
 
 
-class LiveServer:
-    def __init__(self, app) -> None:
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()
+class LiveServer(ServedApp):
+    """The served app with the API helpers the tests share (tokens, warehouses, the job queue)."""
 
     def token(self, credentials: dict, scope: str | None = None) -> str:
         data = {"grant_type": "client_credentials"}
