@@ -1,15 +1,18 @@
 """A small client of the lookup API: tokens renewed before they expire, retries with backoff on
-network errors and on 429/502/503/504 (honouring ``Retry-After``)."""
+network errors and on 502/503/504, and on 429 when its ``Retry-After`` is short (a longer one,
+such as the private lookup's daily allowance, is reported rather than waited for)."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-RETRYABLE = (429, 502, 503, 504)
+RETRYABLE = (502, 503, 504)
+MAX_RETRY_AFTER = 120  # seconds: a 429 asking to wait longer is reported, not waited for
 
 
 class ApiError(RuntimeError):
@@ -17,7 +20,10 @@ class ApiError(RuntimeError):
 
     def __init__(self, status: int, code: str, detail: str = "") -> None:
         super().__init__(f"{status} {code}: {detail}".rstrip(": "))
-        self.status, self.code = status, code
+        self.status, self.code, self.detail = status, code, detail
+
+    def __reduce__(self):  # raised in a worker process, it travels back to the parent
+        return ApiError, (self.status, self.code, self.detail)
 
 
 class RegistryClient:
@@ -28,12 +34,17 @@ class RegistryClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self.timeout = timeout
+        self.retries, self.backoff = retries, backoff
         retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=backoff,
-                      status_forcelist=RETRYABLE, allowed_methods=None, respect_retry_after_header=True,
+                      status_forcelist=RETRYABLE, allowed_methods=None, respect_retry_after_header=False,
                       raise_on_status=False)
         self.session = requests.Session()
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return self._credentials
 
     def token(self) -> str:
         if self._token is None or time.monotonic() > self._token_expires - 60:
@@ -45,7 +56,19 @@ class RegistryClient:
         return self._token
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Send with a valid token; on 401 get a new token once and send again."""
+        """Send with a valid token; on 401 get a new token once and send again; on 429 wait as
+        told (when that is short) and send again, up to ``retries`` times."""
+        for attempt in range(self.retries + 1):
+            response = self._send_authorised(method, path, dict(kwargs))
+            wait = _retry_after(response)
+            if response.status_code != 429 or (wait or 0) > MAX_RETRY_AFTER or attempt == self.retries:
+                return response
+            time.sleep(wait or self.backoff * 2**attempt)
+            if hasattr(kwargs.get("data"), "seek"):
+                kwargs["data"].seek(0)
+        return response
+
+    def _send_authorised(self, method: str, path: str, kwargs: dict) -> requests.Response:
         for attempt in (1, 2):
             headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {self.token()}"}
             response = self.session.request(method, self.base_url + path, headers=headers, timeout=self.timeout,
@@ -81,8 +104,43 @@ class RegistryClient:
     def job(self, job_id: str) -> dict:
         return self._checked(self.request("GET", f"/api/v1/jobs/{job_id}"))
 
+    def private_key(self) -> tuple[str, bytes]:
+        """The registry's OPRF key id and public key, as it serves them."""
+        body = self._checked(self.session.get(self.base_url + "/api/v1/private/key", timeout=self.timeout))
+        return body["key_id"], base64.b64decode(body["public_key"])
+
+    def private_evaluate(self, purpose: str, elements: list[bytes]) -> tuple[str, list[bytes], bytes]:
+        """Send blinded elements; returns the key id, the evaluated elements and the batch proof."""
+        response = self.request("POST", "/api/v1/private/evaluate", json={
+            "purpose": purpose, "blinded_elements": [base64.b64encode(e).decode("ascii") for e in elements]})
+        body = self._checked(response)
+        try:
+            evaluated = [base64.b64decode(e, validate=True) for e in body["evaluated_elements"]]
+            return body["key_id"], evaluated, base64.b64decode(body["proof"], validate=True)
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(response.status_code, "malformed_answer", "the evaluation answer is not readable") from None
+
+    def private_filter(self, purpose: str, *, since: int | None = None, etag: str | None = None) -> tuple[dict | None, str | None]:
+        """The filter (full or a delta since a version); ``(None, etag)`` when unchanged."""
+        params = {"purpose": purpose} if since is None else {"purpose": purpose, "since": since}
+        headers = {"If-None-Match": etag} if etag else {}
+        response = self.request("GET", "/api/v1/private/filter", params=params, headers=headers)
+        if response.status_code == 304:
+            return None, etag
+        return self._checked(response), response.headers.get("ETag")
+
+    def acknowledge(self, purpose: str, cohort_size: int, opposed_count: int, filter_version: int) -> None:
+        self._checked(self.request("POST", "/api/v1/private/acknowledgements", json={
+            "purpose": purpose, "cohort_size": cohort_size, "opposed_count": opposed_count,
+            "filter_version": filter_version}))
+
     def job_result(self, job_id: str, part: str = "cleaned") -> requests.Response:
         response = self.request("GET", f"/api/v1/jobs/{job_id}/result", params={"part": part}, stream=True)
         if response.status_code >= 400:
             self._checked(response)
         return response
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None

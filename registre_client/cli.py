@@ -7,6 +7,10 @@ and written beside it (``<out>.summary.json``). Small files go in batches of 10,
 are retried with backoff; an interrupted run started again with the same arguments resumes from
 ``<out>.state.json`` (the batches already answered, or the job already sent).
 
+With ``--private`` no identifier leaves the machine: they are blinded here and checked against
+the registry's published filter of opposed people (RFC 9497 VOPRF, see ``registre_client.private``);
+the cleaned CSV and the summary are the same.
+
 Credentials come from ``REGISTRE_CLIENT_ID`` and ``REGISTRE_CLIENT_SECRET`` (or the options),
 the API address from ``REGISTRE_API_URL``.
 """
@@ -25,6 +29,7 @@ from tqdm import tqdm
 from tqdm.utils import CallbackIOWrapper
 
 from registre_client.api import ApiError, RegistryClient
+from registre_client.private import ProofRejected, default_cache, public_key_argument, run_private
 
 BATCH = 10_000
 
@@ -155,6 +160,13 @@ def _kept_line_numbers(response):
             yield int(line.split(b",", 1)[0])
 
 
+def _public_key(text: str) -> bytes:
+    try:
+        return public_key_argument(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registre-check", description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path)
@@ -169,24 +181,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between job status checks")
     parser.add_argument("--retries", type=int, default=8)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    private = parser.add_argument_group("private mode (no identifier leaves this machine)")
+    private.add_argument("--private", action="store_true", help="blind the identifiers and test them locally")
+    private.add_argument("--public-key", type=_public_key, default=os.environ.get("REGISTRE_PUBLIC_KEY"),
+                         help="the registry's published public key (base64); proofs are checked against it "
+                              "(default: the key the API serves)")
+    private.add_argument("--filter-cache", type=Path, default=default_cache(),
+                         help="where the filter of opposed people is kept between runs")
+    private.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                         help="processes blinding and unblinding (default: one per core)")
+    private.add_argument("--no-acknowledgement", action="store_true",
+                         help="do not send the registry the run's counts (cohort size, opposed, filter version)")
     args = parser.parse_args(argv)
     if not args.client_id or not args.client_secret:
         parser.error("set REGISTRE_CLIENT_ID and REGISTRE_CLIENT_SECRET (or --client-id and --client-secret)")
     if not 1 <= args.batch_size <= BATCH:
         parser.error("--batch-size is 1 to 10000")
+    if args.workers < 1:
+        parser.error("--workers is at least 1")
 
     client = RegistryClient(args.url, args.client_id, args.client_secret, retries=args.retries)
     total = count_rows(args.input)
-    mode = "job" if total >= args.job_threshold else "batches"
+    mode = "private" if args.private else "job" if total >= args.job_threshold else "batches"
     stat = args.input.stat()
     state = State(Path(f"{args.out}.state.json"),
                   {"input": str(args.input.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns,
                    "column": args.column, "purpose": args.purpose, "mode": mode})
     try:
-        counts = (run_job if mode == "job" else run_batches)(client, args, state, total)
+        if mode == "private":
+            counts = run_private(client, args, total, open_rows, lambda out: csv.writer(out, lineterminator="\n"))
+        else:
+            counts = (run_job if mode == "job" else run_batches)(client, args, state, total)
     except ApiError as error:
         print(f"registre-check: the registry refused the request: {error}", file=sys.stderr)
         return 2
+    except ProofRejected as error:
+        print(f"registre-check: stopped, {error}. Nothing was written: the registry's answers cannot be "
+              "trusted. Check the registry's published public key, and report it to the registry.",
+              file=sys.stderr)
+        return 3
     summary = {"input": str(args.input), "output": str(args.out), "purpose": args.purpose, "mode": mode, **counts}
     Path(f"{args.out}.summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     state.path.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from flask import Response, jsonify, request
 from registry.opposition_filter import PREFIX_SIZE, build_filter, filter_delta
 from registry.oprf import InvalidElement
 from registry.private_quota import NoAllowance, QuotaExceeded, acknowledge, charge_evaluations
+from registry.db import write_turn
 from registry.errors import RegistryError
 
 from portal.api import bp, limiter
@@ -88,8 +89,11 @@ def private_evaluate():
     except InvalidElement as error:
         raise ApiProblem(422, "invalid_element", "This element is not a valid ristretto255 encoding.",
                          pointer=f"/blinded_elements/{error.index}") from None
+    session.commit()  # end the reads: the charge below is a write transaction of its own
     try:
-        charge_evaluations(session, current_client().warehouse_id, len(elements), purpose=purpose.code)
+        with write_turn(session):
+            charge_evaluations(session, current_client().warehouse_id, len(elements), purpose=purpose.code)
+            session.commit()
     except NoAllowance:
         raise ApiProblem(403, "no_private_allowance",
                          "Declare the cohort size with the registry before using the private lookup.") from None
@@ -97,7 +101,6 @@ def private_evaluate():
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
         raise ApiProblem(429, "private_quota_exceeded", f"The {error.scope} allowance is used up.",
                          headers=headers) from None
-    session.commit()
     return jsonify({"key_id": keyring().oprf.key_id, "evaluated_elements": [_b64(e) for e in evaluated],
                     "proof": _b64(proof)})
 
@@ -151,9 +154,11 @@ def private_acknowledgement():
     purpose = parse_purpose(body.get("purpose"))
     counts = {name: _count(body, name) for name in ("cohort_size", "opposed_count", "filter_version")}
     session = db.session()
+    session.commit()  # end the reads: the acknowledgement is a write transaction of its own
     try:
-        acknowledge(session, current_client().warehouse_id, purpose=purpose.code, **counts)
+        with write_turn(session):
+            acknowledge(session, current_client().warehouse_id, purpose=purpose.code, **counts)
+            session.commit()
     except RegistryError as error:
         raise ApiProblem(422, "invalid_request", str(error)) from None
-    session.commit()
     return jsonify({"status": "received"}), 201

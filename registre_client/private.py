@@ -1,0 +1,222 @@
+"""``registre-check --private``: the cohort is checked without any identifier leaving the machine.
+
+Each identifier is normalised and validated here, then blinded (RFC 9497, VOPRF over
+ristretto255-SHA512); only blinded elements go to the registry, in batches. Every answer comes
+with a batched DLEQ proof, verified against the registry's public key before anything is used:
+a proof that fails stops the run, and nothing is written. The unblinded outputs are tested
+against the published filter of opposed outputs, downloaded once and then kept up to date with
+deltas (``--filter-cache``). The cleaned CSV and the summary are the ordinary mode's.
+
+Blinding and unblinding are the costly part, so batches run in ``--workers`` processes, each with
+its own connection; the rows wait in order and are written as their batch comes back.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import multiprocessing
+import os
+import re
+import sys
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from tqdm import tqdm
+
+from registre_client.api import ApiError, RegistryClient
+from registry.identifiers import identifier_error, normalise_fast
+from registry.opposition_filter import PREFIX_SIZE, FilterDelta, OppositionFilter
+from registry.private_client import ProofRejected, blind_batch, unblind_batch
+
+
+def default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "registre-check"
+
+
+class FilterCache:
+    """The last filter downloaded for a purpose and key: its prefixes and what revalidates it."""
+
+    def __init__(self, folder: Path, purpose: str, key_id: str) -> None:
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"filter-{purpose}-{key_id}")
+        self.data, self.meta = folder / f"{name}.bin", folder / f"{name}.json"
+        self.purpose, self.key_id = purpose, key_id
+
+    def load(self) -> tuple[OppositionFilter | None, str | None]:
+        try:
+            meta = json.loads(self.meta.read_text())
+            prefixes = self.data.read_bytes()
+        except (OSError, ValueError):
+            return None, None
+        if len(prefixes) != meta.get("count", -1) * PREFIX_SIZE or not isinstance(meta.get("version"), int):
+            return None, None  # a damaged cache is downloaded again
+        return OppositionFilter(self.purpose, meta["version"], self.key_id, prefixes), meta.get("etag")
+
+    def save(self, published: OppositionFilter, etag: str | None) -> None:
+        self.data.parent.mkdir(parents=True, exist_ok=True)
+        for path, content in ((self.data, published.prefixes),
+                              (self.meta, json.dumps({"version": published.version, "count": published.count,
+                                                      "etag": etag}).encode())):
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(content)
+            tmp.replace(path)
+
+
+def _prefixes(body: dict, name: str) -> list[bytes]:
+    try:
+        return [base64.b64decode(p, validate=True) for p in body[name]]
+    except (KeyError, TypeError, binascii.Error):
+        raise ApiError(200, "malformed_filter", f"the filter's '{name}' is not readable") from None
+
+
+def refresh_filter(client: RegistryClient, cache: FilterCache) -> OppositionFilter:
+    """The current filter: the cached one when unchanged, patched with a delta, or downloaded."""
+    cached, etag = cache.load()
+    body, etag = client.private_filter(cache.purpose, since=cached.version if cached else None, etag=etag)
+    if body is None:
+        return cached
+    if body.get("key_id") != cache.key_id or body.get("prefix_size") != PREFIX_SIZE:
+        raise ProofRejected(f"the filter was made under key {body.get('key_id')!r}, not the registry's "
+                            f"key {cache.key_id!r}")
+    if cached is not None and "added" in body:
+        delta = FilterDelta(cache.purpose, body["since"], body["version"], _prefixes(body, "added"),
+                            _prefixes(body, "removed"))
+        published = cached.apply(delta)
+    else:
+        try:
+            prefixes = base64.b64decode(body["prefixes"], validate=True)
+        except (KeyError, TypeError, binascii.Error):
+            raise ApiError(200, "malformed_filter", "the filter's prefixes are not readable") from None
+        if len(prefixes) % PREFIX_SIZE or any(
+                prefixes[i:i + PREFIX_SIZE] > prefixes[i + PREFIX_SIZE:i + 2 * PREFIX_SIZE]
+                for i in range(0, len(prefixes) - PREFIX_SIZE, PREFIX_SIZE)):
+            raise ApiError(200, "malformed_filter", "the filter is not a sorted list of prefixes")
+        published = OppositionFilter(cache.purpose, body["version"], cache.key_id, prefixes)
+    cache.save(published, etag)
+    return published
+
+
+class BatchEvaluator:
+    """Blind a batch, have the registry evaluate it, verify the proof, unblind: the opposed
+    filter's prefixes of the outputs, concatenated in the batch's order."""
+
+    def __init__(self, client: RegistryClient, purpose: str, key_id: str, public_key: bytes) -> None:
+        self.client, self.purpose, self.key_id, self.public_key = client, purpose, key_id, public_key
+
+    def __call__(self, values: list[str]) -> bytes:
+        batch = blind_batch(values)
+        key_id, evaluated, proof = self.client.private_evaluate(self.purpose, batch.elements)
+        if key_id != self.key_id:
+            raise ProofRejected(f"the registry answered under key {key_id!r} instead of {self.key_id!r}")
+        return b"".join(output[:PREFIX_SIZE] for output in unblind_batch(batch, evaluated, proof, self.public_key))
+
+
+_worker: BatchEvaluator | None = None
+
+
+def _start_worker(url, client_id, client_secret, retries, purpose, key_id, public_key) -> None:
+    global _worker
+    _worker = BatchEvaluator(RegistryClient(url, client_id, client_secret, retries=retries), purpose, key_id,
+                             public_key)
+
+
+def _evaluate_in_worker(values: list[str]) -> bytes:
+    return _worker(values)
+
+
+class _Done:
+    """A batch answered in this process, shaped like a future."""
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+
+    def result(self) -> bytes:
+        return self.value
+
+
+def run_private(client: RegistryClient, args, total: int, open_rows, csv_writer) -> dict:
+    """Check the cohort in private mode; writes ``args.out`` only once every proof verified."""
+    key_id, served_key = client.private_key()
+    public_key = args.public_key or served_key
+    published = refresh_filter(client, FilterCache(args.filter_cache, args.purpose, key_id))
+    counts = {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0}
+    batches = max(1, -(-total // args.batch_size))
+    workers = max(1, min(args.workers, batches))
+    pool = None
+    if workers > 1:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker,
+                                   initargs=(client.base_url, *client.credentials, client.retries, args.purpose,
+                                             key_id, public_key))
+    evaluate = BatchEvaluator(client, args.purpose, key_id, public_key)
+    partial = args.out.with_name(args.out.name + ".partial")
+    source, reader, header, index = open_rows(args.input, args.column)
+    pending: deque[tuple[list, list, Future | _Done]] = deque()
+    try:
+        with source, open(partial, "w", newline="", encoding="utf-8") as out, \
+                tqdm(total=total, unit="rows", desc="checking (private)", disable=args.quiet) as bar:
+            writer = csv_writer(out)
+            writer.writerow(header)
+
+            def write_oldest() -> None:
+                rows, errors, answer = pending.popleft()
+                prefixes = answer.result()
+                opposed = iter([published.contains(prefixes[i:i + PREFIX_SIZE])
+                                for i in range(0, len(prefixes), PREFIX_SIZE)])
+                for row, error in zip(rows, errors):
+                    if error is not None:
+                        counts["invalid"] += 1
+                    elif next(opposed):
+                        counts["opposed"] += 1
+                    else:
+                        counts["kept"] += 1
+                        writer.writerow(row)
+                counts["rows"] += len(rows)
+                bar.update(len(rows))
+
+            while rows := [row for _, row in zip(range(args.batch_size), reader)]:
+                values = [normalise_fast(row[index] if index < len(row) else "") for row in rows]
+                errors = [identifier_error(value) for value in values]
+                valid = [value for value, error in zip(values, errors) if error is None]
+                if not valid:
+                    answer = _Done(b"")
+                elif pool is not None:
+                    answer = pool.submit(_evaluate_in_worker, valid)
+                else:
+                    answer = _Done(evaluate(valid))
+                pending.append((rows, errors, answer))
+                while len(pending) > 2 * workers:
+                    write_oldest()
+            while pending:
+                write_oldest()
+        partial.replace(args.out)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # nothing half-checked is left to be mistaken for a result
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    counts["filter_version"] = published.version
+    counts["key_id"] = key_id
+    counts["acknowledged"] = False
+    if not args.no_acknowledgement:
+        try:
+            client.acknowledge(args.purpose, counts["kept"] + counts["opposed"], counts["opposed"], published.version)
+            counts["acknowledged"] = True
+        except ApiError as error:
+            print(f"registre-check: the acknowledgement was not received ({error}); the result stands.",
+                  file=sys.stderr)
+    return counts
+
+
+def public_key_argument(text: str) -> bytes:
+    """``--public-key``: the registry's published key, base64 (32 bytes)."""
+    try:
+        key = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 32:
+        raise ValueError("the public key is the base64 of 32 bytes, as published by the registry")
+    return key
