@@ -1,5 +1,7 @@
 """The warehouse compliance board (registry administrators): list, create, rotate the secret,
-disable warehouse clients, with each one's lookups per day and its last check of the registry.
+disable warehouse clients, with each one's lookups per day, its last check of the registry, and
+the acknowledgements it sent after private-mode runs (counts only: in that mode the registry
+cannot see which people matched, so the warehouse's own report is what the board can show).
 
 The warehouse clients live in ``registry.warehouses``, built separately from the back-office.
 The board talks to them through ``WarehouseDirectory``, a small interface: the default one is
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from registry.errors import RegistryError
 from registry.models import AuditEvent, utcnow
+from registry.private_quota import latest_acknowledgements
 
 from portal.database import db
 from portal.staff import bp
@@ -30,6 +33,18 @@ from portal.staff.forms import ActionForm, WarehouseForm
 from portal.staff.session import current_staff, staff_required
 
 ACTIVITY_DAYS = 7
+PRIVATE_RUNS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class PrivateRun:
+    """What a warehouse acknowledged after a private-mode run."""
+
+    received_at: dt.datetime
+    purpose: str
+    cohort_size: int
+    opposed_count: int
+    filter_version: int
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class ClientSummary:
     created_at: dt.datetime
     last_check: dt.datetime | None = None
     lookups_per_day: list[tuple[dt.date, int, int]] = field(default_factory=list)  # day, calls, identifiers
+    private_runs: list[PrivateRun] = field(default_factory=list)  # latest first
 
 
 class WarehouseDirectory(Protocol):
@@ -87,10 +103,15 @@ class RegistryWarehouseDirectory:
     def list_clients(self, session: Session) -> list[ClientSummary]:
         warehouses = list(session.scalars(select(self.module.Warehouse).order_by(self.module.Warehouse.name)))
         activity = api_activity(session, [w.client_id for w in warehouses])
-        return [
-            ClientSummary(w.client_id, w.name, w.active, w.created_at, *activity.get(w.client_id, (None, [])))
-            for w in warehouses
-        ]
+        summaries = []
+        for w in warehouses:
+            last, per_day = activity.get(w.client_id, (None, []))
+            runs = [PrivateRun(a.received_at, a.purpose, a.cohort_size, a.opposed_count, a.filter_version)
+                    for a in latest_acknowledgements(session, w.id, PRIVATE_RUNS_SHOWN)]
+            if runs and (last is None or runs[0].received_at > last):
+                last = runs[0].received_at  # a private run is a check of the registry too
+            summaries.append(ClientSummary(w.client_id, w.name, w.active, w.created_at, last, per_day, runs))
+        return summaries
 
     def create(self, session: Session, name: str, actor: str) -> tuple[str, str]:
         credentials = self.module.create_warehouse(session, name, actor=actor)

@@ -95,3 +95,25 @@ def test_activity_is_read_from_the_audited_api_calls(session):
     assert is_stale(ClientSummary("rno_b", "B", True, old), utcnow(), dt.timedelta(days=7))
     assert not is_stale(ClientSummary("rno_a", "A", True, old, last), utcnow(), dt.timedelta(days=7))
     assert not is_stale(ClientSummary("rno_c", "C", False, old), utcnow(), dt.timedelta(days=7))
+
+
+def test_private_run_acknowledgements_show_on_the_board_and_count_as_a_check(app, client, admin):
+    from sqlalchemy import select
+
+    from portal.database import db
+    from registry.private_quota import acknowledge
+    from registry.warehouses import Warehouse
+
+    result = app.test_cli_runner().invoke(args=["registry", "create-warehouse", "EDS privé", "--json"])
+    assert result.exit_code == 0, result.output
+    page = client.get("/staff/entrepots").get_data(as_text=True)
+    assert "Jamais" in page and "Aucune" in page
+    with app.app_context():
+        session = db.session()
+        warehouse = session.scalars(select(Warehouse).where(Warehouse.name == "EDS privé")).one()
+        acknowledge(session, warehouse.id, purpose="research", cohort_size=100000, opposed_count=5012,
+                    filter_version=42)
+        session.commit()
+    page = client.get("/staff/entrepots").get_data(as_text=True)
+    assert "finalité research : 100000 personnes vérifiées, 5012 opposées (version 42 de la liste)" in page
+    assert "Jamais" not in page, "the private run is the warehouse's last check"
