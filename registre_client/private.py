@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from tqdm import tqdm
@@ -140,7 +140,11 @@ def run_private(client: RegistryClient, args, total: int, open_rows, csv_writer)
     """Check the cohort in private mode; writes ``args.out`` only once every proof verified."""
     key_id, served_key = client.private_key()
     public_key = args.public_key or served_key
-    published = refresh_filter(client, FilterCache(args.filter_cache, args.purpose, key_id))
+    # The filter downloads while the first batches are evaluated, on a connection of its own.
+    loader = ThreadPoolExecutor(1, thread_name_prefix="filter")
+    filter_client = RegistryClient(client.base_url, *client.credentials, retries=client.retries)
+    pending_filter = loader.submit(refresh_filter, filter_client, FilterCache(args.filter_cache, args.purpose, key_id))
+    loader.shutdown(wait=False)
     counts = {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0}
     batches = max(1, -(-total // args.batch_size))
     workers = max(1, min(args.workers, batches))
@@ -163,6 +167,7 @@ def run_private(client: RegistryClient, args, total: int, open_rows, csv_writer)
             def write_oldest() -> None:
                 rows, errors, answer = pending.popleft()
                 prefixes = answer.result()
+                published = pending_filter.result()
                 opposed = iter([published.contains(prefixes[i:i + PREFIX_SIZE])
                                 for i in range(0, len(prefixes), PREFIX_SIZE)])
                 for row, error in zip(rows, errors):
@@ -198,6 +203,8 @@ def run_private(client: RegistryClient, args, total: int, open_rows, csv_writer)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        pending_filter.cancel()
+    published = pending_filter.result()
     counts["filter_version"] = published.version
     counts["key_id"] = key_id
     counts["acknowledged"] = False
