@@ -17,6 +17,7 @@ from registry.accounts import (
     file_for_account,
     receipt_for_account,
 )
+from registry.db import write_turn
 from registry.errors import NoActiveOpposition
 from registry.identifiers import IdentityMismatch, InvalidIdentifier, check_birthdate, check_identity, parse_identifier
 from registry.oppositions import Filing, file_for_subject, subject_state, withdraw_for_subject
@@ -49,16 +50,23 @@ filing_limit = limiter.limit(_filing_limit, exempt_when=_filing_is_post)
 
 def _with_one_retry(write):
     """Run ``write(session)`` and commit; when a concurrent identical request won the race
-    (a unique constraint), roll back and run once more: it then finds what the other wrote."""
+    (a unique constraint), roll back and run once more: it then finds what the other wrote.
+
+    The write is a transaction of its own, begun as a writer in this process's write turn: on
+    SQLite a transaction that read first cannot become a writer once another process has
+    committed in between (it fails at once instead of waiting)."""
     session = db.session()
+    session.commit()  # end the reads made so far (the signed-in account...)
     try:
-        result = write(session)
-        session.commit()
+        with write_turn(session):
+            result = write(session)
+            session.commit()
         return result
     except IntegrityError:
         session.rollback()
-        result = write(session)
-        session.commit()
+        with write_turn(session):
+            result = write(session)
+            session.commit()
         return result
 
 

@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from registry.db import write_turn
 from registry.errors import NoActiveOpposition, NothingChosen
 from registry.identifiers import IdentityMismatch, InvalidIdentifier, check_identity, parse_identifier
 from registry.models import OppositionVersion
@@ -30,9 +31,15 @@ from portal.staff.session import current_staff, staff_required
 def assisted_filing():
     form = AssistedFilingForm()
     if form.validate_on_submit():
-        version = _file(form)
+        session = db.session()
+        session.commit()  # end the reads: the filing is a write transaction of its own (see registry.db)
+        with write_turn(session):
+            version = _file(form)
+            if version is None:
+                session.rollback()
+            else:
+                session.commit()
         if version is not None:
-            db.session().commit()
             return redirect(url_for("staff.receipt", reference=version.receipt_reference))
     if form.birthdate.errors and form.birthdate.data is None:  # unreadable or missing date
         form.birthdate.errors = [_("Saisissez la date de naissance au format JJ/MM/AAAA.")]
