@@ -1,9 +1,10 @@
 """Checking identifiers against the registry: the hot path warehouses depend on.
 
 For each identifier: normalise, validate (a bad one gets its reason and never fails the batch),
-hash under the current key, then one query per chunk for the hashes whose opposition covers the
-purpose. The query goes through the raw driver: SQLAlchemy's per-statement cost is 2-3x the
-driver's on this path, and the statement is trivial. Reads only; safe on a replica.
+hash under the current key; then the process's membership index (``registry.membership``)
+picks out the few candidates whose 8-byte key is opposed, and one query per chunk confirms them
+on the full digest. The query goes through the raw driver: SQLAlchemy's per-statement cost is
+2-3x the driver's on this path, and the statement is trivial. Reads only; safe on a replica.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from registry.identifiers import identifier_error, normalise_fast
 from registry.keyring import Keyring
+from registry.membership import membership_index
 from registry.purposes import Purpose
 
 SQLITE_CHUNK = 10_000  # under SQLite's bound-parameter limit (32,766 since 3.32)
@@ -60,15 +63,24 @@ class BatchAnswer:
 def opposed_digests(session: Session, digests: Sequence[bytes], purpose: Purpose) -> set[bytes]:
     """The subset of ``digests`` whose current opposition covers ``purpose``.
 
-    Searches the covering index on ``lookup_key`` and confirms each candidate on the full digest.
+    The process's membership index (``registry.membership``) narrows the batch to the candidates
+    whose 8-byte key is opposed for the purpose; the database confirms them on the full digest,
+    in the caller's transaction, through the covering index on ``lookup_key``.
     """
     if not digests:
         return set()
     connection = session.connection()
+    keys = np.frombuffer(b"".join(digests), dtype=">i8").reshape(len(digests), 4)[:, 0].astype(np.int64)
+    positions = membership_index(connection.engine).candidates(session, keys, purpose.bit)
+    if len(positions) == 0:
+        return set()
+    return _confirm(connection, keys[positions].tolist(), purpose, digests)
+
+
+def _confirm(connection, keys: list[int], purpose: Purpose, digests: Sequence[bytes]) -> set[bytes]:
+    """The digests among ``digests`` whose key is in ``keys`` and whose opposition covers the purpose."""
     postgres = connection.dialect.name == "postgresql"
     cursor = connection.connection.driver_connection.cursor()
-    from_bytes = int.from_bytes  # lookup_key(), inlined: this runs once per identifier
-    keys = [from_bytes(d[:8], "big", signed=True) for d in digests]
     chunk = POSTGRES_CHUNK if postgres else SQLITE_CHUNK
     rows = []
     try:
