@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -49,6 +49,7 @@ class BatchAnswer:
     identifiers: Sequence[str]
     opposed: list[bool | None]
     errors: list[str | None]
+    opposed_digests: list[bytes] = field(default_factory=list, repr=False)  # in input order
 
     def __iter__(self) -> Iterator[LookupResult]:
         return map(LookupResult, self.identifiers, self.opposed, self.errors)
@@ -109,6 +110,7 @@ def lookup_batch(
     errors = [identifier_error(value) for value in normalised]
     digests = keyring.hasher.digest_many([v for v, error in zip(normalised, errors) if error is None])
     found = opposed_digests(session, digests, purpose)
-    answers = iter([digest in found for digest in digests])
+    matches = [digest in found for digest in digests]
+    answers = iter(matches)
     opposed = [None if error else next(answers) for error in errors]
-    return BatchAnswer(identifiers, opposed, errors)
+    return BatchAnswer(identifiers, opposed, errors, [d for d, m in zip(digests, matches) if m] if found else [])

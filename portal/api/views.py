@@ -8,16 +8,14 @@ from json.encoder import encode_basestring_ascii as _quote
 from flask import Response, current_app, jsonify, request
 from sqlalchemy import text
 
-from registry.audit import record_event
-from registry.db import write_turn
-from registry.identifiers import REASONS, normalise_fast
+from registry.identifiers import REASONS
 from registry.lookups import lookup_batch
 from registry.models import utcnow
 from registry.purposes import Purpose, UnknownPurpose, purpose_from_code
-from registry.transparency import record_applications
 
 from portal.api import bp, limiter
 from portal.api.auth import authorization_server, client_required, current_client
+from portal.api.records import lookup_recorder, write_records
 from portal.api.openapi import openapi_document
 from portal.api.problems import ApiProblem
 from portal.database import db
@@ -83,16 +81,15 @@ def lookup():
     session = db.session()
     checked_at = utcnow()
     answer = lookup_batch(session, keyring(), identifiers, purpose)
-    session.commit()  # end the read; the records below are written in a transaction of their own
-    opposed_values = [v for v, o in zip(identifiers, answer.opposed) if o]
-    digests = keyring().hasher.digest_many([normalise_fast(v) for v in opposed_values])
-    invalid = len(identifiers) - answer.opposed.count(True) - answer.opposed.count(False)
-    with write_turn(session):
-        record_applications(session, client.warehouse_id, digests, purpose, now=checked_at)
-        record_event(session, action="api.lookup", actor=f"warehouse:{client.client_id}",
-                     details={"purpose": purpose.code, "identifiers": len(identifiers),
-                              "opposed": len(opposed_values), "invalid": invalid})
-        session.commit()
+    session.commit()  # end the read
+    opposed = len(answer.opposed_digests)
+    invalid = len(identifiers) - opposed - answer.opposed.count(False)
+    recorder = lookup_recorder()
+    recorder.add(client_id=client.client_id, warehouse_id=client.warehouse_id, purpose=purpose,
+                 identifiers=len(identifiers), invalid=invalid, opposed_digests=answer.opposed_digests,
+                 moment=checked_at)
+    if recorder.due():
+        write_records(recorder)
     return Response(_results_json(purpose, checked_at, answer), mimetype="application/json")
 
 
