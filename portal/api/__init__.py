@@ -76,11 +76,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
     app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
 
-    from portal.api import auth, jobs, private, queue, records, views  # noqa: F401  (the views register on ``bp``)
+    from portal.api import auth, jobs, private, queue, quota, records, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf
 
     auth.init_app(app)
     records.init_app(app)
+    quota.init_app(app)
     limiter.init_app(app)
     queue.init_app(app)
     csrf.exempt(bp)

@@ -13,7 +13,8 @@ from registry.lookups import lookup_batch
 from registry.models import utcnow
 from registry.purposes import Purpose, UnknownPurpose, purpose_from_code
 
-from portal.api import bp, limiter
+from portal.api import bp
+from portal.api.quota import quota
 from portal.api.auth import authorization_server, client_required, current_client
 from portal.api.records import lookup_recorder, write_records
 from portal.api.openapi import openapi_document
@@ -73,7 +74,7 @@ def read_batch() -> tuple[Purpose, list[str]]:
 
 @bp.post("/lookup")
 @client_required("lookup")
-@limiter.limit(api_quota)
+@quota(api_quota)
 def lookup():
     """Check up to 10,000 identifiers for one purpose; answers in input order."""
     purpose, identifiers = read_batch()
