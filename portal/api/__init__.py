@@ -88,3 +88,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     if app.config.get("API_NOOP_ENDPOINT"):
         app.add_url_rule(PREFIX + "/noop", "api_noop", views.noop)
+
+
+def warm_up(app: Flask) -> None:
+    """Load the lookups' membership index before the process takes traffic (gunicorn's
+    ``post_worker_init``); otherwise the first lookup loads it. A failure only delays that."""
+    from portal.database import db
+    from registry.membership import membership_index
+
+    with app.app_context():
+        try:
+            membership_index(db.engine(app)).preload()
+        except Exception as error:
+            app.logger.warning("membership index not preloaded: %s", type(error).__name__)
