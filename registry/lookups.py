@@ -25,6 +25,7 @@ from registry.purposes import Purpose
 
 SQLITE_CHUNK = 10_000  # under SQLite's bound-parameter limit (32,766 since 3.32)
 POSTGRES_CHUNK = 10_000
+DIRECT_BELOW = 32  # smaller batches go straight to the database, without the membership index
 
 
 class LookupResult(NamedTuple):
@@ -66,11 +67,14 @@ def opposed_digests(session: Session, digests: Sequence[bytes], purpose: Purpose
 
     The process's membership index (``registry.membership``) narrows the batch to the candidates
     whose 8-byte key is opposed for the purpose; the database confirms them on the full digest,
-    in the caller's transaction, through the covering index on ``lookup_key``.
+    in the caller's transaction, through the covering index on ``lookup_key``. Batches of fewer
+    than ``DIRECT_BELOW`` identifiers are checked in the database directly.
     """
     if not digests:
         return set()
     connection = session.connection()
+    if len(digests) < DIRECT_BELOW:  # a few probes of the database cost less than the index's fixed cost
+        return _confirm(connection, [int.from_bytes(d[:8], "big", signed=True) for d in digests], purpose, digests)
     keys = np.frombuffer(b"".join(digests), dtype=">i8").reshape(len(digests), 4)[:, 0].astype(np.int64)
     positions = membership_index(connection.engine).candidates(session, keys, purpose.bit)
     if len(positions) == 0:

@@ -21,6 +21,13 @@ SECOND = make_nir(1, 78, 11, "99", "350", 45)
 THIRD = make_nir(2, 90, 6, "75", "056", 78)
 
 
+@pytest.fixture(autouse=True)
+def through_the_index(monkeypatch):
+    from registry import lookups
+
+    monkeypatch.setattr(lookups, "DIRECT_BELOW", 0)  # however small the batch
+
+
 @pytest.fixture
 def engines(database_url):
     """A reader (the warehouse's lookups) and a writer (the citizen portal), each its own engine."""
