@@ -36,6 +36,7 @@ from registry.keyring import Keyring
 from registry.lookups import lookup_batch
 from registry.models import Base, UTCDateTime, utcnow
 from registry.purposes import Purpose, purposes_of
+from registry.membership import membership_index
 from registry.transparency import record_applications
 
 CHUNK_LINES = 10_000
@@ -338,6 +339,8 @@ class _Checker:
 
     def __enter__(self):
         if self.processes > 1:
+            # the children inherit this process's membership index instead of each loading it
+            membership_index(self.session.get_bind().engine).preload()
             url = self.session.get_bind().url.render_as_string(hide_password=False)
             self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_child_start, initargs=(url, self.keyring))

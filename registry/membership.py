@@ -165,7 +165,13 @@ class MembershipIndex:
                 return state
             with self.engine.connect() as connection:
                 cursor = connection.connection.driver_connection.cursor()
+                mapped = None
                 try:
+                    if not self.postgres:
+                        # read the file rather than map it: a full load touches the whole index, and
+                        # mapped pages would stay in this process's resident memory
+                        mapped = _scalar(cursor, "PRAGMA mmap_size")
+                        cursor.execute("PRAGMA mmap_size=0")
                     connection.exec_driver_sql("SELECT 1")  # starts the transaction (one snapshot on SQLite)
                     version = _scalar(cursor, _VERSION_SQL)
                     if state is None or version - state.version > RELOAD_AFTER:
@@ -173,8 +179,10 @@ class MembershipIndex:
                     elif version > state.version:
                         state = state.with_changes(version, _changes(cursor, self.postgres, state.version))
                 finally:
-                    cursor.close()
                     connection.rollback()
+                    if mapped:
+                        cursor.execute(f"PRAGMA mmap_size={int(mapped)}")
+                    cursor.close()
             self._state = state
             return state
 
