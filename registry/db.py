@@ -102,3 +102,29 @@ def upgrade_database(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` (every head by default: the chain is linear today, and
     a migration written on a parallel branch still applies until it is chained)."""
     command.upgrade(alembic_config(engine), revision)
+
+
+class DriverConnection:
+    """A pooled driver connection for the API's hot reads, without SQLAlchemy's per-statement
+    and per-transaction machinery (which costs more than the reads themselves).
+
+    On SQLite each statement is its own read transaction (the connection is in autocommit mode);
+    on PostgreSQL the statements share a read-committed transaction, rolled back by ``close``.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect_name = engine.dialect.name
+        self._pooled = engine.raw_connection()
+        self.driver_connection = self._pooled.driver_connection
+
+    def close(self) -> None:
+        self._pooled.close()  # back to the pool, which rolls back what is open
+
+
+def driver_connection(source) -> tuple[object, Engine]:
+    """(driver connection, engine) of a session or a ``DriverConnection``, for raw queries."""
+    if isinstance(source, DriverConnection):
+        return source.driver_connection, source.engine
+    connection = source.connection()
+    return connection.connection.driver_connection, connection.engine

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from sqlalchemy.orm import Session
 
+from registry.db import DriverConnection, driver_connection
 from registry.identifiers import identifier_error, normalise_fast
 from registry.keyring import Keyring
 from registry.membership import membership_index
@@ -62,7 +63,7 @@ class BatchAnswer:
         return f"BatchAnswer(size={len(self)}, opposed={self.opposed.count(True)})"
 
 
-def opposed_digests(session: Session, digests: Sequence[bytes], purpose: Purpose) -> set[bytes]:
+def opposed_digests(session: Session | DriverConnection, digests: Sequence[bytes], purpose: Purpose) -> set[bytes]:
     """The subset of ``digests`` whose current opposition covers ``purpose``.
 
     The process's membership index (``registry.membership``) narrows the batch to the candidates
@@ -72,20 +73,21 @@ def opposed_digests(session: Session, digests: Sequence[bytes], purpose: Purpose
     """
     if not digests:
         return set()
-    connection = session.connection()
+    driver, engine = driver_connection(session)
+    postgres = engine.dialect.name == "postgresql"
     if len(digests) < DIRECT_BELOW:  # a few probes of the database cost less than the index's fixed cost
-        return _confirm(connection, [int.from_bytes(d[:8], "big", signed=True) for d in digests], purpose, digests)
+        return _confirm(driver, postgres, [int.from_bytes(d[:8], "big", signed=True) for d in digests], purpose,
+                        digests)
     keys = np.frombuffer(b"".join(digests), dtype=">i8").reshape(len(digests), 4)[:, 0].astype(np.int64)
-    positions = membership_index(connection.engine).candidates(session, keys, purpose.bit)
+    positions = membership_index(engine).candidates(driver, keys, purpose.bit)
     if len(positions) == 0:
         return set()
-    return _confirm(connection, keys[positions].tolist(), purpose, digests)
+    return _confirm(driver, postgres, keys[positions].tolist(), purpose, digests)
 
 
-def _confirm(connection, keys: list[int], purpose: Purpose, digests: Sequence[bytes]) -> set[bytes]:
+def _confirm(driver, postgres: bool, keys: list[int], purpose: Purpose, digests: Sequence[bytes]) -> set[bytes]:
     """The digests among ``digests`` whose key is in ``keys`` and whose opposition covers the purpose."""
-    postgres = connection.dialect.name == "postgresql"
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver.cursor()
     chunk = POSTGRES_CHUNK if postgres else SQLITE_CHUNK
     rows = []
     try:
@@ -107,9 +109,10 @@ _SQLITE_SQL = "SELECT id_hash FROM subjects WHERE opposed_purposes & ? <> 0 AND 
 
 
 def lookup_batch(
-    session: Session, keyring: Keyring, identifiers: Sequence[str], purpose: Purpose
+    session: Session | DriverConnection, keyring: Keyring, identifiers: Sequence[str], purpose: Purpose
 ) -> BatchAnswer:
-    """Answer every identifier of a batch, in input order; a bad one never fails the others."""
+    """Answer every identifier of a batch, in input order; a bad one never fails the others.
+    ``session`` is a session (the lookup reads in its transaction) or a ``DriverConnection``."""
     normalised = [normalise_fast(raw) for raw in identifiers]
     errors = [identifier_error(value) for value in normalised]
     digests = keyring.hasher.digest_many([v for v, error in zip(normalised, errors) if error is None])

@@ -30,7 +30,6 @@ import threading
 
 import numpy as np
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 MERGE_AFTER = 50_000  # overlay entries before they are merged into the main arrays
 RELOAD_AFTER = 200_000  # versions behind before a full reload is cheaper than a delta
@@ -131,10 +130,11 @@ class MembershipIndex:
         state = self._state
         return None if state is None else state.version
 
-    def candidates(self, session: Session, keys: np.ndarray, bit: int) -> np.ndarray:
-        """Positions in ``keys`` that may be opposed for ``bit``, as of the caller's transaction:
-        every opposition it can see is among them (the caller confirms them)."""
-        cursor = session.connection().connection.driver_connection.cursor()
+    def candidates(self, driver_connection, keys: np.ndarray, bit: int) -> np.ndarray:
+        """Positions in ``keys`` that may be opposed for ``bit``, as of the caller's transaction
+        on ``driver_connection``: every opposition it can see is among them (the caller
+        confirms them)."""
+        cursor = driver_connection.cursor()
         try:
             seen = _scalar(cursor, _VERSION_SQL)
             state = self._current(seen)

@@ -16,7 +16,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
 from flask import Flask, g, request
 
-from registry.db import write_turn
+from registry.db import DriverConnection, write_turn
 from registry.warehouses import (
     MAX_TOKEN_LIFETIME,
     SCOPES,
@@ -126,7 +126,7 @@ def client_required(scope: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            client = authenticate_token(db.session(), _bearer_token())
+            client = authenticate_token(api_reader(), _bearer_token())
             if client is None:
                 raise ApiProblem(401, "invalid_token",
                                  headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'})
@@ -141,6 +141,21 @@ def client_required(scope: str):
     return decorator
 
 
+def api_reader() -> DriverConnection:
+    """This request's driver connection for the hot reads (token check, lookups), returned to
+    the pool when the request ends."""
+    reader = g.get("api_reader")
+    if reader is None:
+        reader = g.api_reader = DriverConnection(db.engine())
+    return reader
+
+
+def close_api_reader(_error=None) -> None:
+    reader = g.pop("api_reader", None)
+    if reader is not None:
+        reader.close()
+
+
 def current_client() -> AuthenticatedClient:
     return g.api_client
 
@@ -153,6 +168,7 @@ def init_app(app: Flask) -> None:
     server = RegistryAuthorizationServer(query_client=_query_client, save_token=_save_token)
     server.init_app(app)
     server.register_grant(ClientCredentialsGrant)
+    app.teardown_appcontext(close_api_reader)
     app.extensions["oauth2_server"] = server
 
 

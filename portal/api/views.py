@@ -15,7 +15,7 @@ from registry.purposes import Purpose, UnknownPurpose, purpose_from_code
 
 from portal.api import bp
 from portal.api.quota import quota
-from portal.api.auth import authorization_server, client_required, current_client
+from portal.api.auth import api_reader, authorization_server, client_required, close_api_reader, current_client
 from portal.api.records import lookup_recorder, write_records
 from portal.api.openapi import openapi_document
 from portal.api.problems import ApiProblem
@@ -79,10 +79,9 @@ def lookup():
     """Check up to 10,000 identifiers for one purpose; answers in input order."""
     purpose, identifiers = read_batch()
     client = current_client()
-    session = db.session()
     checked_at = utcnow()
-    answer = lookup_batch(session, keyring(), identifiers, purpose)
-    session.commit()  # end the read
+    answer = lookup_batch(api_reader(), keyring(), identifiers, purpose)
+    close_api_reader()  # end the read
     opposed = len(answer.opposed_digests)
     invalid = len(identifiers) - opposed - answer.opposed.count(False)
     recorder = lookup_recorder()

@@ -104,7 +104,7 @@ def test_people_sharing_a_lookup_key_keep_both_their_purposes(engines, keyring):
     index = membership_index(reader)
     with Session(reader) as session:
         keys = __import__("numpy").array([lookup_key(other)], dtype="int64")
-        assert list(index.candidates(session, keys, Purpose.RESEARCH.bit)) == [0], \
+        assert list(index.candidates(session.connection().connection.driver_connection, keys, Purpose.RESEARCH.bit)) == [0], \
             "the change of FIRST's key brought its twin's mask along"
     assert opposed(reader, keyring, [FIRST], Purpose.AI) == [False]
 
