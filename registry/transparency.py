@@ -93,12 +93,19 @@ def record_sightings(
         "ON CONFLICT (id_hash, warehouse_id, purpose_bit) DO UPDATE SET last_seen = excluded.last_seen "
         f"WHERE oppositions_applied.last_seen < {marker}"
     )
+    # the sqlite3 driver's datetime adapter is deprecated: SQLite gets the same text SQLAlchemy stores
+    convert = _naive if postgres else (lambda moment: _sqlite_text(_naive(moment)))
+    converted: dict[dt.datetime, object] = {}  # a group's sightings share few distinct moments
+
+    def value(moment: dt.datetime):
+        if moment not in converted:
+            converted[moment] = convert(moment)
+        return converted[moment]
+
     rows = []
     for digest in unique:
-        first, last = (_naive(moment) for moment in seen[digest])
-        rows.append((digest, warehouse_id, purpose.bit, first, last, last - REFRESH_AFTER))
-    if not postgres:  # the sqlite3 driver's datetime adapter is deprecated: store the same text
-        rows = [(d, w, b, _sqlite_text(f), _sqlite_text(l), _sqlite_text(s)) for d, w, b, f, l, s in rows]
+        first, last = seen[digest]
+        rows.append((digest, warehouse_id, purpose.bit, value(first), value(last), value(last - REFRESH_AFTER)))
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.executemany(sql, rows)
