@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from json.encoder import encode_basestring_ascii as _quote
 
+import orjson
 from flask import Response, current_app, jsonify, request
 from sqlalchemy import text
 
@@ -50,7 +52,7 @@ def read_batch() -> tuple[Purpose, list[str]]:
     if request.mimetype != "application/json":
         raise ApiProblem(415, "unsupported_media_type", "Send the batch as application/json.")
     try:
-        body = json.loads(request.get_data())
+        body = orjson.loads(request.get_data())
     except (ValueError, UnicodeDecodeError):
         raise ApiProblem(400, "malformed_json") from None
     if not isinstance(body, dict):
@@ -64,10 +66,10 @@ def read_batch() -> tuple[Purpose, list[str]]:
     if not identifiers:
         raise ApiProblem(422, "invalid_request", "'identifiers' must hold at least one identifier.",
                          pointer="/identifiers")
-    for index, value in enumerate(identifiers):
-        if type(value) is not str:
-            raise ApiProblem(422, "invalid_request", "Every identifier must be a string.",
-                             pointer=f"/identifiers/{index}")
+    if not all(map(str.__instancecheck__, identifiers)):  # one pass in C; the index only on failure
+        index = next(i for i, value in enumerate(identifiers) if not isinstance(value, str))
+        raise ApiProblem(422, "invalid_request", "Every identifier must be a string.",
+                         pointer=f"/identifiers/{index}")
     purpose = parse_purpose(body.get("purpose"))
     return purpose, identifiers
 
@@ -98,16 +100,26 @@ _OPPOSED = {True: ',"opposed":true}', False: ',"opposed":false}'}
 
 def _results_json(purpose, checked_at, answer) -> str:
     """The response body, written directly: for 10,000 results this is several times faster than
-    building one dict per result for ``json.dumps``, and gives the same JSON."""
+    building one dict per result for ``json.dumps``, and gives the same JSON. When no identifier
+    of the batch needs escaping (the usual case), each is put between quotes as it is."""
+    quote = _plain_quote if _NEEDS_ESCAPE("".join(answer.identifiers)) is None else _quote
     parts = []
     append = parts.append
     for identifier, opposed, error in zip(answer.identifiers, answer.opposed, answer.errors):
         if error is None:
-            append('{"identifier":' + _quote(identifier) + _OPPOSED[opposed])
+            append('{"identifier":' + quote(identifier) + _OPPOSED[opposed])
         else:
-            append('{"identifier":' + _quote(identifier) + ',"error":"' + error + '"}')
+            append('{"identifier":' + quote(identifier) + ',"error":"' + error + '"}')
     head = json.dumps({"purpose": purpose.code, "checked_at": checked_at.isoformat().replace("+00:00", "Z")})
     return head[:-1] + ',"results":[' + ",".join(parts) + "]}"
+
+
+# anything but printable ASCII, the quote and the backslash: what ``_quote`` would escape
+_NEEDS_ESCAPE = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]').search
+
+
+def _plain_quote(value: str) -> str:
+    return '"' + value + '"'
 
 
 @bp.get("/purposes")
