@@ -209,7 +209,7 @@ class MembershipIndex:
                     connection.exec_driver_sql("SELECT 1")  # starts the transaction (one snapshot on SQLite)
                     version = _scalar(cursor, _VERSION_SQL)
                     if state is None or version - state.version > RELOAD_AFTER:
-                        state = self._load(cursor, version)
+                        state = self._load(connection.connection.driver_connection, version)
                     elif version > state.version:
                         state = state.with_changes(version, _changes(cursor, self.postgres, state.version))
                 finally:
@@ -220,14 +220,20 @@ class MembershipIndex:
             self._state = state
             return state
 
-    def _load(self, cursor, version: int) -> _State:
-        """Everything, read after the version: the rows are at least as new as ``version``."""
+    def _load(self, driver_connection, version: int) -> _State:
+        """Everything, read after the version: the rows are at least as new as ``version``.
+        Streamed in slices (a server-side cursor on PostgreSQL, whose driver would otherwise
+        hold the whole result in memory at once)."""
         key_parts, mask_parts = [], []
-        cursor.execute(_LOAD_SQL)
-        while rows := cursor.fetchmany(_FETCH):
-            key_parts.append(np.fromiter((r[0] for r in rows), np.int64, len(rows)))
-            mask_parts.append(np.fromiter((r[1] for r in rows), np.int32, len(rows)))
-            del rows
+        cursor = driver_connection.cursor(name="membership_load") if self.postgres else driver_connection.cursor()
+        try:
+            cursor.execute(_LOAD_SQL)
+            while rows := cursor.fetchmany(_FETCH):
+                key_parts.append(np.fromiter((r[0] for r in rows), np.int64, len(rows)))
+                mask_parts.append(np.fromiter((r[1] for r in rows), np.int32, len(rows)))
+                del rows
+        finally:
+            cursor.close()
         keys = np.concatenate(key_parts) if key_parts else np.zeros(0, np.int64)
         masks = np.concatenate(mask_parts) if mask_parts else np.zeros(0, np.int32)
         self.loads += 1
