@@ -77,10 +77,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # Lookups probe an index at random: map the file (no read() per page) and keep a
-        # larger page cache. Both are per connection and cost nothing until pages are touched.
-        cursor.execute("PRAGMA mmap_size=1073741824")
-        cursor.execute("PRAGMA cache_size=-65536")
+        # A page cache big enough for the interior pages of the lookup index (a few MB for
+        # millions of people), per connection. The file is read, not mapped: lookups probe the
+        # database only for the membership index's candidates (``registry.membership``), and
+        # mapped pages would add up in each server process's resident memory.
+        cursor.execute("PRAGMA cache_size=-16384")
         cursor.close()
 
     @event.listens_for(engine, "begin")

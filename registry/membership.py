@@ -199,13 +199,16 @@ class MembershipIndex:
                 return state
             with self.engine.connect() as connection:
                 cursor = connection.connection.driver_connection.cursor()
-                mapped = None
+                mapped = cached = None
                 try:
                     if not self.postgres:
-                        # read the file rather than map it: a full load touches the whole index, and
-                        # mapped pages would stay in this process's resident memory
+                        # read the file rather than map it, through a small page cache: a full load
+                        # touches the whole index once, and neither mapped pages nor a full cache
+                        # should stay in this process's resident memory afterwards
                         mapped = _scalar(cursor, "PRAGMA mmap_size")
+                        cached = _scalar(cursor, "PRAGMA cache_size")
                         cursor.execute("PRAGMA mmap_size=0")
+                        cursor.execute("PRAGMA cache_size=-2048")
                     connection.exec_driver_sql("SELECT 1")  # starts the transaction (one snapshot on SQLite)
                     version = _scalar(cursor, _VERSION_SQL)
                     if state is None or version - state.version > RELOAD_AFTER:
@@ -216,6 +219,8 @@ class MembershipIndex:
                     connection.rollback()
                     if mapped:
                         cursor.execute(f"PRAGMA mmap_size={int(mapped)}")
+                    if cached is not None:
+                        cursor.execute(f"PRAGMA cache_size={int(cached)}")
                     cursor.close()
             self._state = state
             return state
