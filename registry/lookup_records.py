@@ -3,8 +3,8 @@
 A warehouse may send hundreds of single-identifier lookups a second. Writing an audit event (a
 hash-chained append that serialises every writer) and the transparency records in a transaction
 of their own for each call cost several times the lookup itself. Each process therefore gathers
-them in memory and writes them together, in one short transaction, once ``interval`` seconds
-have passed since its last write (0: at every call), and when the process exits:
+them in memory and writes them together, in one short transaction, every ``interval`` seconds
+(the web layer runs the writes; 0: at every call), and when the process exits:
 
 * one ``api.lookup`` audit event per warehouse client and purpose, with the number of calls and
   the identifiers checked, opposed and invalid over the period (never an identifier);
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -56,7 +55,6 @@ class LookupRecorder:
         self.interval = interval
         self._lock = threading.Lock()
         self._pending = _Pending()
-        self._written_at = time.monotonic()
         self._pid = os.getpid()
 
     def add(self, *, client_id: str, warehouse_id: int, purpose: Purpose, identifiers: int, invalid: int,
@@ -80,9 +78,6 @@ class LookupRecorder:
     def pending(self) -> bool:
         return bool(self._pending)
 
-    def due(self) -> bool:
-        return bool(self._pending) and time.monotonic() - self._written_at >= self.interval
-
     def write(self, session: Session) -> int:
         """Write what was gathered (the caller's session must have no transaction of its own
         pending) and commit; returns the number of audit events written."""
@@ -90,7 +85,6 @@ class LookupRecorder:
             return 0
         with self._lock:
             pending, self._pending = self._pending, _Pending()
-            self._written_at = time.monotonic()
         if not pending:
             return 0
         try:

@@ -18,7 +18,7 @@ from registry.purposes import Purpose, UnknownPurpose, purpose_from_code
 from portal.api import bp
 from portal.api.quota import quota
 from portal.api.auth import api_reader, authorization_server, client_required, close_api_reader, current_client
-from portal.api.records import lookup_recorder, write_records
+from portal.api.records import lookup_recorder, records_gathered
 from portal.api.openapi import openapi_document
 from portal.api.problems import ApiProblem
 from portal.database import db
@@ -90,8 +90,7 @@ def lookup():
     recorder.add(client_id=client.client_id, warehouse_id=client.warehouse_id, purpose=purpose,
                  identifiers=len(identifiers), invalid=invalid, opposed_digests=answer.opposed_digests,
                  moment=checked_at)
-    if recorder.due():
-        write_records(recorder)
+    records_gathered()
     return Response(_results_json(purpose, checked_at, answer), mimetype="application/json")
 
 

@@ -196,3 +196,23 @@ def test_lookup_records_are_gathered_and_written_together(database_url, tmp_path
             assert len(applied) == 1 and applied[0].first_seen <= applied[0].last_seen
             assert OPPOSED not in events[0].details
     db.engine(app).dispose()
+
+
+def test_a_background_thread_writes_the_gathered_records(database_url, tmp_path):
+    import time
+
+    app = make_api_app(database_url, tmp_path, API_RECORD_INTERVAL=0.05)
+    file(database_url, OPPOSED)
+    with LiveServer(app) as live:
+        headers = {"Authorization": "Bearer " + live.token(live.create_warehouse("EDS fil"))}
+        assert lookup(live, headers, {"purpose": "research", "identifiers": [OPPOSED]}).status_code == 200
+        events = []
+        for _ in range(600):  # waits for the writer, however slow the machine (no time asserted)
+            with app.app_context():
+                events = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all()
+                applied = db.session().scalars(select(OppositionApplied)).all()
+            if events:
+                break
+            time.sleep(0.05)
+    db.engine(app).dispose()
+    assert [json.loads(e.details)["calls"] for e in events] == [1] and len(applied) == 1
