@@ -109,8 +109,8 @@ class DriverConnection:
     """A pooled driver connection for the API's hot reads, without SQLAlchemy's per-statement
     and per-transaction machinery (which costs more than the reads themselves).
 
-    On SQLite each statement is its own read transaction (the connection is in autocommit mode);
-    on PostgreSQL the statements share a read-committed transaction, rolled back by ``close``.
+    Each statement is its own read transaction (autocommit: the connection is used for reads
+    only, and PostgreSQL is spared a BEGIN and a ROLLBACK per request).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -118,9 +118,16 @@ class DriverConnection:
         self.dialect_name = engine.dialect.name
         self._pooled = engine.raw_connection()
         self.driver_connection = self._pooled.driver_connection
+        self._postgres = self.dialect_name == "postgresql"
+        if self._postgres:  # SQLite connections are in autocommit mode already (``_configure_sqlite``)
+            self.driver_connection.autocommit = True
 
     def close(self) -> None:
-        self._pooled.close()  # back to the pool, which rolls back what is open
+        try:
+            if self._postgres and not self.driver_connection.closed:
+                self.driver_connection.autocommit = False  # as the pool hands connections out
+        finally:
+            self._pooled.close()  # back to the pool, which rolls back anything left open
 
 
 def driver_connection(source) -> tuple[object, Engine]:
