@@ -43,6 +43,16 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain's lock for the rest of the transaction (PostgreSQL; SQLite has one writer).
+
+    ``record_event`` takes it too; opposition changes take it before numbering their version,
+    so that versions become visible in id order (the lookups' membership index relies on it).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK_ID})
+
+
 def record_event(
     session: Session,
     *,
@@ -56,8 +66,7 @@ def record_event(
     On PostgreSQL a transaction-scoped advisory lock serialises writers so the chain never forks;
     SQLite serialises writers by itself. ``seq`` is unique, so a fork would fail loudly anyway.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK_ID})
+    lock_chain(session)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -77,10 +77,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # Lookups probe an index at random: map the file (no read() per page) and keep a
-        # larger page cache. Both are per connection and cost nothing until pages are touched.
-        cursor.execute("PRAGMA mmap_size=1073741824")
-        cursor.execute("PRAGMA cache_size=-65536")
+        # A page cache big enough for the interior pages of the lookup index (a few MB for
+        # millions of people), per connection. The file is read, not mapped: lookups probe the
+        # database only for the membership index's candidates (``registry.membership``), and
+        # mapped pages would add up in each server process's resident memory.
+        cursor.execute("PRAGMA cache_size=-16384")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -102,3 +103,36 @@ def upgrade_database(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` (every head by default: the chain is linear today, and
     a migration written on a parallel branch still applies until it is chained)."""
     command.upgrade(alembic_config(engine), revision)
+
+
+class DriverConnection:
+    """A pooled driver connection for the API's hot reads, without SQLAlchemy's per-statement
+    and per-transaction machinery (which costs more than the reads themselves).
+
+    Each statement is its own read transaction (autocommit: the connection is used for reads
+    only, and PostgreSQL is spared a BEGIN and a ROLLBACK per request).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect_name = engine.dialect.name
+        self._pooled = engine.raw_connection()
+        self.driver_connection = self._pooled.driver_connection
+        self._postgres = self.dialect_name == "postgresql"
+        if self._postgres:  # SQLite connections are in autocommit mode already (``_configure_sqlite``)
+            self.driver_connection.autocommit = True
+
+    def close(self) -> None:
+        try:
+            if self._postgres and not self.driver_connection.closed:
+                self.driver_connection.autocommit = False  # as the pool hands connections out
+        finally:
+            self._pooled.close()  # back to the pool, which rolls back anything left open
+
+
+def driver_connection(source) -> tuple[object, Engine]:
+    """(driver connection, engine) of a session or a ``DriverConnection``, for raw queries."""
+    if isinstance(source, DriverConnection):
+        return source.driver_connection, source.engine
+    connection = source.connection()
+    return connection.connection.driver_connection, connection.engine

@@ -32,11 +32,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from registry.audit import record_event
 from registry.db import write_turn
-from registry.identifiers import normalise_fast
 from registry.keyring import Keyring
 from registry.lookups import lookup_batch
 from registry.models import Base, UTCDateTime, utcnow
 from registry.purposes import Purpose, purposes_of
+from registry.membership import membership_index
 from registry.transparency import record_applications
 
 CHUNK_LINES = 10_000
@@ -299,20 +299,19 @@ def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_li
             numbers.append(line_no)
             values.append(value)
     answer = lookup_batch(session, keyring, values, purpose)
-    kept_lines, opposed_values, bad = [], [], io.StringIO()
+    kept_lines, opposed_count, bad = [], 0, io.StringIO()
     bad_writer = csv.writer(bad, lineterminator="\n")
     for number, value, opposed, error in zip(numbers, values, answer.opposed, answer.errors):
         if error is not None:
             bad_writer.writerow((number, value, error))
         elif opposed:
-            opposed_values.append(value)
+            opposed_count += 1
         else:
             kept_lines.append(f"{number},{value}\n")  # a valid identifier holds no comma or quote
     session.rollback()  # nothing was written; end the read so writers are not held back
-    digests = keyring.hasher.digest_many([normalise_fast(v) for v in opposed_values])
     return _Chunk(line_no - first, sum(map(len, raw_lines)), len(kept_lines),
-                  len(values) - len(kept_lines) - len(opposed_values),
-                  "".join(kept_lines).encode("utf-8"), bad.getvalue().encode("utf-8"), digests)
+                  len(values) - len(kept_lines) - opposed_count,
+                  "".join(kept_lines).encode("utf-8"), bad.getvalue().encode("utf-8"), answer.opposed_digests)
 
 
 _child: dict = {}
@@ -340,6 +339,8 @@ class _Checker:
 
     def __enter__(self):
         if self.processes > 1:
+            # the children inherit this process's membership index instead of each loading it
+            membership_index(self.session.get_bind().engine).preload()
             url = self.session.get_bind().url.render_as_string(hide_password=False)
             self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_child_start, initargs=(url, self.keyring))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.audit import record_event
+from registry.audit import lock_chain, record_event
 from registry.errors import InvalidChoice, NoActiveOpposition, NothingChosen
 from registry.hashing import lookup_key
 from registry.identifiers import Identifier
@@ -201,6 +201,7 @@ def _latest(session: Session, subject: Subject) -> OppositionVersion:
 def _new_version(
     session: Session, subject: Subject, action: str, mask: int, filing: Filing, identifier: Identifier | None = None
 ) -> OppositionVersion:
+    lock_chain(session)  # versions are numbered in commit order (see registry.membership)
     now = utcnow()
     record_opposition_change(session, identifier, action, subject.opposed_purposes, mask, now)
     version = OppositionVersion(

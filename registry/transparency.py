@@ -10,7 +10,7 @@ a warehouse re-checking its cohort all day does not turn every lookup into a wri
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, select
@@ -72,11 +72,18 @@ def record_applications(
     the row is only rewritten when its ``last_seen`` is older than ``REFRESH_AFTER``. Returns how
     many distinct people were noted.
     """
-    unique = sorted(set(digests))
+    moment = now or utcnow()
+    return record_sightings(session, warehouse_id, purpose, {digest: (moment, moment) for digest in digests})
+
+
+def record_sightings(
+    session: Session, warehouse_id: int, purpose: Purpose, seen: Mapping[bytes, tuple[dt.datetime, dt.datetime]]
+) -> int:
+    """``record_applications`` for sightings gathered over a while: digest -> (first, last) time
+    it was found. A new record starts at ``first``; an existing one moves to ``last`` when stale."""
+    unique = sorted(seen)
     if not unique:
         return 0
-    moment = _naive(now or utcnow())
-    stale = moment - REFRESH_AFTER
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     marker = "%s" if postgres else "?"
@@ -86,9 +93,19 @@ def record_applications(
         "ON CONFLICT (id_hash, warehouse_id, purpose_bit) DO UPDATE SET last_seen = excluded.last_seen "
         f"WHERE oppositions_applied.last_seen < {marker}"
     )
-    rows = [(digest, warehouse_id, purpose.bit, moment, moment, stale) for digest in unique]
-    if not postgres:  # the sqlite3 driver's datetime adapter is deprecated: store the same text
-        rows = [(d, w, b, _sqlite_text(m), _sqlite_text(m), _sqlite_text(s)) for d, w, b, m, _, s in rows]
+    # the sqlite3 driver's datetime adapter is deprecated: SQLite gets the same text SQLAlchemy stores
+    convert = _naive if postgres else (lambda moment: _sqlite_text(_naive(moment)))
+    converted: dict[dt.datetime, object] = {}  # a group's sightings share few distinct moments
+
+    def value(moment: dt.datetime):
+        if moment not in converted:
+            converted[moment] = convert(moment)
+        return converted[moment]
+
+    rows = []
+    for digest in unique:
+        first, last = seen[digest]
+        rows.append((digest, warehouse_id, purpose.bit, value(first), value(last), value(last - REFRESH_AFTER)))
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.executemany(sql, rows)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, bindparam, delete, select
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.audit import record_event
+from registry.db import DriverConnection, driver_connection
 from registry.errors import RegistryError
 from registry.models import Base, UTCDateTime, utcnow
 
@@ -184,16 +185,30 @@ def store_token(session: Session, warehouse: Warehouse, access_token: str, scope
     return token
 
 
-_TOKEN_QUERY = (
-    select(Warehouse.id, Warehouse.client_id, Warehouse.name, ApiToken.scope, ApiToken.expires_at)
-    .join(ApiToken, ApiToken.warehouse_id == Warehouse.id)
-    .where(ApiToken.token_hash == bindparam("token_hash"), Warehouse.disabled_at.is_(None))
-)  # built once: this runs on every API call
+_TOKEN_SQL = (
+    "SELECT w.id, w.client_id, w.name, t.scope FROM api_tokens t JOIN warehouses w ON w.id = t.warehouse_id"
+    " WHERE t.token_hash = {0} AND t.expires_at > {0} AND w.disabled_at IS NULL"
+)
+_TOKEN_SQL_BY_DIALECT = {"postgresql": _TOKEN_SQL.format("%s"), "sqlite": _TOKEN_SQL.format("?")}
 
 
-def authenticate_token(session: Session, access_token: str) -> AuthenticatedClient | None:
-    """The active warehouse behind an unexpired token, or None (unknown, expired or disabled)."""
-    row = session.execute(_TOKEN_QUERY, {"token_hash": token_hash(access_token)}).first()
-    if row is None or row.expires_at <= utcnow():
+def authenticate_token(session: Session | DriverConnection, access_token: str) -> AuthenticatedClient | None:
+    """The active warehouse behind an unexpired token, or None (unknown, expired or disabled).
+
+    This runs on every API call: one indexed query through the raw driver, in the session's
+    transaction (SQLAlchemy's statement overhead would cost more than the query).
+    """
+    driver, engine = driver_connection(session)
+    dialect = engine.dialect.name
+    now = utcnow().replace(tzinfo=None)  # stored naive in UTC (``UTCDateTime``)
+    sql = _TOKEN_SQL_BY_DIALECT[dialect]
+    cursor = driver.cursor()
+    try:
+        stamp = now if dialect == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        cursor.execute(sql, (token_hash(access_token), stamp))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
         return None
-    return AuthenticatedClient(row.id, row.client_id, row.name, frozenset(row.scope.split()))
+    return AuthenticatedClient(row[0], row[1], row[2], frozenset(row[3].split()))

@@ -76,13 +76,28 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
     app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
 
-    from portal.api import auth, jobs, private, queue, views  # noqa: F401  (the views register on ``bp``)
+    from portal.api import auth, jobs, private, queue, quota, records, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf
 
     auth.init_app(app)
+    records.init_app(app)
+    quota.init_app(app)
     limiter.init_app(app)
     queue.init_app(app)
     csrf.exempt(bp)
     app.register_blueprint(bp)
     if app.config.get("API_NOOP_ENDPOINT"):
         app.add_url_rule(PREFIX + "/noop", "api_noop", views.noop)
+
+
+def warm_up(app: Flask) -> None:
+    """Load the lookups' membership index before the process takes traffic (gunicorn's
+    ``post_worker_init``); otherwise the first lookup loads it. A failure only delays that."""
+    from portal.database import db
+    from registry.membership import membership_index
+
+    with app.app_context():
+        try:
+            membership_index(db.engine(app)).preload()
+        except Exception as error:
+            app.logger.warning("membership index not preloaded: %s", type(error).__name__)

@@ -14,7 +14,8 @@ from registry.jobs import CLEANED, INPUT, INVALID, JobNotFound, create_job, job_
 
 from registry.db import write_turn
 
-from portal.api import bp, limiter
+from portal.api import bp
+from portal.api.quota import quota
 from portal.api.auth import client_required, current_client
 from portal.api.problems import ApiProblem
 from portal.api.queue import enqueue_job, jobs_root, retention
@@ -49,7 +50,7 @@ def job_json(job) -> dict:
 
 @bp.post("/jobs")
 @client_required("jobs")
-@limiter.limit(api_quota)
+@quota(api_quota)
 def create():
     """Stream a cohort file (one identifier a line, optional header) to disk and queue its job."""
     purpose = parse_purpose(request.args.get("purpose"))
@@ -93,14 +94,14 @@ def _own_job(job_id: str):
 
 @bp.get("/jobs/<job_id>")
 @client_required("jobs")
-@limiter.limit(api_quota)
+@quota(api_quota)
 def job_status(job_id: str):
     return jsonify(job_json(_own_job(job_id)))
 
 
 @bp.get("/jobs/<job_id>/result")
 @client_required("jobs")
-@limiter.limit(api_quota)
+@quota(api_quota)
 def job_result(job_id: str):
     """The cleaned cohort (``line,identifier``, input order) or, with ``part=invalid``, the
     invalid lines with their reason codes."""

@@ -69,7 +69,7 @@ class WarehouseDirectory(Protocol):
 
 def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_DAYS):
     """Per client: the time of its latest API call, and per day over ``days`` days its calls and
-    the identifiers they checked (the ``identifiers`` count each lookup event records)."""
+    the identifiers they checked (the ``calls`` and ``identifiers`` counts each lookup event records)."""
     actors = {f"warehouse:{client_id}": client_id for client_id in client_ids}
     if not actors:
         return {}
@@ -85,8 +85,10 @@ def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_D
         .where(AuditEvent.actor.in_(actors), AuditEvent.action.startswith("api."), AuditEvent.occurred_at >= since)
     ):
         day = per_day.setdefault(actor, {}).setdefault(occurred_at.date(), [0, 0])
-        day[0] += 1
-        identifiers = json.loads(details or "{}").get("identifiers", 0)
+        values = json.loads(details or "{}")
+        calls = values.get("calls", 1)  # lookups are audited in groups, with their number of calls
+        day[0] += calls if isinstance(calls, int) else 1
+        identifiers = values.get("identifiers", 0)
         day[1] += identifiers if isinstance(identifiers, int) else 0
     return {
         client_id: (last.get(actor), [(d, c, n) for d, (c, n) in sorted(per_day.get(actor, {}).items())])

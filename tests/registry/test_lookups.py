@@ -18,6 +18,14 @@ AI_ONLY = make_nir(2, 90, 6, "75", "056", 78)
 WITHDRAWN = make_nir(1, 18, 3, "69", "123", 12)
 
 
+@pytest.fixture(autouse=True, params=["membership index", "database directly"])
+def path(request, monkeypatch):
+    """Every test runs through both paths: the membership index, and the database alone (small batches)."""
+    from registry import lookups
+
+    monkeypatch.setattr(lookups, "DIRECT_BELOW", 0 if request.param == "membership index" else 10**9)
+
+
 @pytest.fixture
 def filed(session, keyring):
     file_opposition(session, keyring, parse_identifier(OPPOSED))

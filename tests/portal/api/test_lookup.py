@@ -82,7 +82,9 @@ def test_a_match_is_recorded_for_transparency_and_every_call_is_audited_without_
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).one()
     assert [(a.purpose_bit, len(a.id_hash)) for a in applied] == [(Purpose.RESEARCH.bit, 32)]
     assert event.actor == f"warehouse:{warehouse['client_id']}"
-    assert json.loads(event.details) == {"purpose": "research", "identifiers": 3, "opposed": 1, "invalid": 1}
+    details = json.loads(event.details)
+    assert details.pop("from") == details.pop("to")
+    assert details == {"purpose": "research", "calls": 1, "identifiers": 3, "opposed": 1, "invalid": 1}
     assert OPPOSED not in event.details and FREE not in event.details
 
 
@@ -169,3 +171,48 @@ def test_health_says_503_when_the_database_does_not_answer(tmp_path):
         response = requests.get(live.url + "/api/v1/health", timeout=30)
     assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
 
+
+
+def test_lookup_records_are_gathered_and_written_together(database_url, tmp_path):
+    app = make_api_app(database_url, tmp_path, API_RECORD_INTERVAL=3600)
+    file(database_url, OPPOSED)
+    with LiveServer(app) as live:
+        warehouse = live.create_warehouse("EDS groupé")
+        headers = {"Authorization": "Bearer " + live.token(warehouse)}
+        for sent in ([OPPOSED, FREE], [spaced(OPPOSED), "bad"], [FREE]):
+            assert lookup(live, headers, {"purpose": "research", "identifiers": sent}).status_code == 200
+        with app.app_context():
+            session = db.session()
+            assert session.scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all() == []
+            assert session.scalars(select(OppositionApplied)).all() == []
+            from portal.api.records import lookup_recorder, write_records
+
+            write_records(lookup_recorder())
+            events = session.scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all()
+            applied = session.scalars(select(OppositionApplied)).all()
+            assert [json.loads(e.details)["calls"] for e in events] == [3]
+            details = json.loads(events[0].details)
+            assert (details["identifiers"], details["opposed"], details["invalid"]) == (5, 2, 1)
+            assert len(applied) == 1 and applied[0].first_seen <= applied[0].last_seen
+            assert OPPOSED not in events[0].details
+    db.engine(app).dispose()
+
+
+def test_a_background_thread_writes_the_gathered_records(database_url, tmp_path):
+    import time
+
+    app = make_api_app(database_url, tmp_path, API_RECORD_INTERVAL=0.05)
+    file(database_url, OPPOSED)
+    with LiveServer(app) as live:
+        headers = {"Authorization": "Bearer " + live.token(live.create_warehouse("EDS fil"))}
+        assert lookup(live, headers, {"purpose": "research", "identifiers": [OPPOSED]}).status_code == 200
+        events = []
+        for _ in range(600):  # waits for the writer, however slow the machine (no time asserted)
+            with app.app_context():
+                events = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all()
+                applied = db.session().scalars(select(OppositionApplied)).all()
+            if events:
+                break
+            time.sleep(0.05)
+    db.engine(app).dispose()
+    assert [json.loads(e.details)["calls"] for e in events] == [1] and len(applied) == 1

@@ -1,0 +1,79 @@
+"""The lookups' audit counts and transparency records, gathered per process and written in
+groups (``registry.lookup_records``): by a background thread of the process every
+``API_RECORD_INTERVAL`` seconds (so that no request waits for the write), and when the process
+exits. With an interval of 0 each call writes its own records before it answers."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+
+from flask import Flask, current_app
+
+from registry.lookup_records import LookupRecorder
+
+from portal.database import db
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("API_RECORD_INTERVAL", 1.0)
+    recorder = LookupRecorder(float(app.config["API_RECORD_INTERVAL"]))
+    app.extensions["lookup_recorder"] = recorder
+    app.extensions["lookup_record_writer"] = _Writer(app, recorder)
+    atexit.register(_write_at_exit, app, recorder)
+
+
+def lookup_recorder() -> LookupRecorder:
+    return current_app.extensions["lookup_recorder"]
+
+
+def records_gathered() -> None:
+    """Called after each lookup: write now (interval 0) or make sure the writer thread runs."""
+    recorder = lookup_recorder()
+    if recorder.interval <= 0:
+        write_records(recorder)
+    else:
+        current_app.extensions["lookup_record_writer"].ensure_running()
+
+
+def write_records(recorder: LookupRecorder) -> None:
+    """Write what was gathered; a failure is logged and the records kept for the next write."""
+    try:
+        recorder.write(db.session())
+    except Exception as error:  # the answers were right; the records wait for the next turn
+        current_app.logger.error("lookup records not written yet: %s", type(error).__name__)
+
+
+class _Writer:
+    """One daemon thread per process (a forked child starts its own) that writes the records."""
+
+    def __init__(self, app: Flask, recorder: LookupRecorder) -> None:
+        self.app, self.recorder = app, recorder
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+
+    def ensure_running(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                threading.Thread(target=self._run, name="lookup-records", daemon=True).start()
+                self._pid = os.getpid()
+
+    def _run(self) -> None:
+        stop = threading.Event()
+        while not stop.wait(self.recorder.interval):
+            if self.recorder.pending:
+                with self.app.app_context():
+                    write_records(self.recorder)
+
+
+def _write_at_exit(app: Flask, recorder: LookupRecorder) -> None:
+    if not recorder.pending:
+        return
+    with app.app_context():
+        try:
+            recorder.write(db.session())
+        except Exception as error:
+            app.logger.error("lookup records lost at exit: %s", type(error).__name__)
