@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -63,8 +64,42 @@ def create_database_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 1.0  # seconds
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before handing it out only when it sat idle for a while.
+
+    ``pool_pre_ping`` costs a round trip on every checkout, which on the API's single lookups is
+    a third of the requests' round trips. A connection that was in use a moment ago is alive;
+    one that slept may have been closed by the server (restart, idle timeout), so it is pinged,
+    and replaced when the ping fails. A connection that breaks while in use is invalidated by
+    SQLAlchemy (or by ``DriverConnection``) and never handed out again.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        last = record.info.get("checked_in_at")
+        if last is None or time.monotonic() - last < PING_AFTER_IDLE:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            if not getattr(dbapi_connection, "autocommit", True):
+                dbapi_connection.rollback()
+        except Exception:
+            raise exc.DisconnectionError("the pooled connection did not answer") from None
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -123,6 +158,9 @@ class DriverConnection:
             self.driver_connection.autocommit = True
 
     def close(self) -> None:
+        if getattr(self.driver_connection, "broken", False):  # lost while in use: never handed out again
+            self._pooled.invalidate()
+            return
         try:
             if self._postgres and not self.driver_connection.closed:
                 self.driver_connection.autocommit = False  # as the pool hands connections out

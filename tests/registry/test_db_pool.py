@@ -1,0 +1,70 @@
+"""Pooled PostgreSQL connections: checked only after sitting idle, replaced when the server
+closed them, and never handed out again once broken in use."""
+
+import pytest
+
+import registry.db
+from registry.db import DriverConnection, create_database_engine
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def postgres_url(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the pool's liveness checks concern PostgreSQL (SQLite has no server to lose)")
+    return database_url
+
+
+def backend_pid(connection) -> int:
+    return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+
+def terminate(url, pid) -> None:
+    admin = create_database_engine(url)
+    with admin.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,)).scalar() is True
+    admin.dispose()
+
+
+def test_an_idle_connection_closed_by_the_server_is_replaced_at_checkout(postgres_url, monkeypatch):
+    engine = create_database_engine(postgres_url, pool_size=1, max_overflow=0)
+    with engine.connect() as connection:
+        first = backend_pid(connection)
+    terminate(postgres_url, first)
+    monkeypatch.setattr(registry.db, "PING_AFTER_IDLE", 0)  # the connection counts as having slept
+    with engine.connect() as connection:
+        second = backend_pid(connection)
+    assert second != first
+    engine.dispose()
+
+
+def test_a_connection_in_use_a_moment_ago_is_handed_out_without_a_ping(postgres_url):
+    """The price of skipping the ping: a connection lost within the idle delay fails its next
+    statement once, is invalidated, and the following checkout gets a new one."""
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_database_engine(postgres_url, pool_size=1, max_overflow=0)
+    with engine.connect() as connection:
+        first = backend_pid(connection)
+    terminate(postgres_url, first)
+    with pytest.raises(OperationalError), engine.connect() as connection:
+        backend_pid(connection)  # not pinged at checkout: it was checked in a moment ago
+    with engine.connect() as connection:
+        assert backend_pid(connection) != first
+    engine.dispose()
+
+
+def test_a_driver_connection_broken_in_use_is_not_returned_to_the_pool(postgres_url):
+    engine = create_database_engine(postgres_url, pool_size=1, max_overflow=0)
+    reader = DriverConnection(engine)
+    cursor = reader.driver_connection.cursor()
+    cursor.execute("SELECT pg_backend_pid()")
+    (first,) = cursor.fetchone()
+    terminate(postgres_url, first)
+    with pytest.raises(Exception):
+        cursor.execute("SELECT 1")
+    reader.close()
+    with engine.connect() as connection:
+        assert backend_pid(connection) != first
+    engine.dispose()
