@@ -2,8 +2,11 @@
 
 Every count leaves this module through ``registry.statistics.publish``: a count under 10 becomes
 None, which pages and exports show as "<10". Sums are made on the raw counters first, then
-suppressed, so a total is never rebuilt from suppressed cells. Measured arrivals and the reach a
-placement's owner declares are reported side by side, never added together.
+suppressed, so a total is never rebuilt from suppressed cells. Because the campaign's total is
+shown beside its placements, a hidden cell could be found by subtraction (total minus the shown
+cells): when the hidden cells of a row add up to less than 10, the smallest shown cells are
+hidden too until they do (secondary suppression). Measured arrivals and the reach a placement's
+owner declares are reported side by side, never added together.
 """
 
 from __future__ import annotations
@@ -55,6 +58,22 @@ class CampaignReport:
     threshold: int = THRESHOLD
 
 
+def protect(counts: list[int]) -> list[int | None]:
+    """The cells of a row whose total is published: each under the threshold hidden, and more
+    hidden (the smallest first) while the hidden ones add up to less than the threshold, so no
+    cell can be found from the total and the others. Hidden cells that are all zero reveal
+    nobody and need no cover."""
+    shown: list[int | None] = [publish(count) for count in counts]
+    hidden = sum(count for count, cell in zip(counts, shown) if cell is None)
+    for index in sorted(range(len(counts)), key=counts.__getitem__):
+        if not 0 < hidden < THRESHOLD:
+            break
+        if shown[index] is not None:
+            shown[index] = None
+            hidden += counts[index]
+    return shown
+
+
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
@@ -75,14 +94,17 @@ def campaign_report(session: Session, campaign: Campaign) -> CampaignReport:
             daily[(placement_id, day)] = daily.get((placement_id, day), 0) + count
     days = _days(min(d for _, d in daily), max(d for _, d in daily)) if daily else []
 
+    # each row (a step, a day) across the placements, protected against subtraction from its total
+    by_step = {step: protect([totals.get((pid, step), 0) for pid in placement_ids]) for step in STEPS}
+    by_day = {day: protect([daily.get((pid, day), 0) for pid in placement_ids]) for day in days}
     placements = []
-    for placement in campaign.placements:
+    for index, placement in enumerate(campaign.placements):
         placements.append(PlacementReport(
             placement=placement,
             declared_reach=placement.declared_reach,
-            funnel=[StepCount(step, publish(totals.get((placement.id, step), 0))) for step in STEPS],
+            funnel=[StepCount(step, by_step[step][index]) for step in STEPS],
             unique_visitors=publish(totals.get((placement.id, UNIQUE_VISITORS), 0)),
-            arrivals_by_day=[DayCount(day, publish(daily.get((placement.id, day), 0))) for day in days],
+            arrivals_by_day=[DayCount(day, by_day[day][index]) for day in days],
         ))
     declared = [p.declared_reach for p in campaign.placements if p.declared_reach is not None]
     return CampaignReport(

@@ -25,8 +25,9 @@ def test_counts_under_ten_are_suppressed_but_totals_use_the_raw_counts(session):
         ("arrival", 38), ("lesson_viewed", None), ("quiz_started", None), ("quiz_completed", None),
         ("quiz_passed", None)]
     poster_report, radio_report = report.placements
-    assert poster_report.arrivals == 31 and poster_report.declared_reach == 5000
     assert radio_report.arrivals is None and radio_report.declared_reach is None
+    assert poster_report.arrivals is None, "31 shown beside the total 38 would give the radio's 7"
+    assert poster_report.declared_reach == 5000
     assert report.declared_reach == 5000
 
 
@@ -47,3 +48,30 @@ def test_national_filings_are_suppressed_too(session):
         count_filing(session, DAY)
     count_filing(session, DAY + dt.timedelta(days=1))
     assert [(d.day, d.count) for d in national_filings_by_day(session)] == [(DAY, 12), (DAY + dt.timedelta(days=1), None)]
+
+
+def test_no_hidden_count_can_be_found_from_the_total_and_the_shown_ones():
+    from campaigns.reporting import protect
+
+    assert protect([31, 7]) == [None, None]  # 38 - 31 would give 7
+    assert protect([40, 25, 3]) == [40, None, None]  # the smallest shown cell covers the 3
+    assert protect([40, 25, 0]) == [40, 25, None]  # hidden zeros reveal nobody
+    assert protect([4, 3, 5, 50]) == [None, None, None, 50]  # hidden together: 12, no single one found
+    assert protect([9, 9]) == [None, None]
+    for row in ([31, 7], [40, 25, 3], [12, 11, 2, 1], [100, 5, 5, 60]):
+        shown = protect(row)
+        hidden = [c for c, s in zip(row, shown) if s is None]
+        assert not 0 < sum(hidden) < 10, row
+        assert all(s is None or s >= 10 for s in shown)
+
+
+def test_the_dashboard_rows_are_protected_per_day_as_well(session):
+    campaign = make_campaign(session)
+    poster = make_placement(session, campaign, code="affiche1")
+    flyer = make_placement(session, campaign, code="courriel1", channel="email")
+    add_to_counter(session, poster.id, "arrival", DAY, 30)
+    add_to_counter(session, flyer.id, "arrival", DAY, 2)
+    session.expire_all()
+    report = campaign_report(session, campaign)
+    assert [d.count for d in report.arrivals_by_day] == [32]
+    assert [p.arrivals_by_day[0].count for p in report.placements] == [None, None]
