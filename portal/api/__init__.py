@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Flask, current_app, g, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, Flask, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from portal.api.problems import ApiProblem, from_http_exception, problem_response
@@ -17,14 +15,6 @@ from portal.api.problems import ApiProblem, from_http_exception, problem_respons
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
-
-def _quota_key() -> str:
-    """Quotas are per warehouse client (the token was checked before the quota)."""
-    client = g.get("api_client")
-    return f"client:{client.client_id}" if client is not None else f"ip:{get_remote_address()}"
-
-
-limiter = Limiter(key_func=_quota_key, headers_enabled=True)
 
 
 @bp.errorhandler(ApiProblem)
@@ -82,7 +72,6 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     records.init_app(app)
     quota.init_app(app)
-    limiter.init_app(app)
     queue.init_app(app)
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -20,9 +20,10 @@ from registry.private_quota import NoAllowance, QuotaExceeded, acknowledge, char
 from registry.db import write_turn
 from registry.errors import RegistryError
 
-from portal.api import bp, limiter
+from portal.api import bp
 from portal.api.auth import client_required, current_client
 from portal.api.problems import ApiProblem
+from portal.api.quota import quota
 from portal.api.views import api_quota, parse_purpose
 from portal.database import db
 from portal.keys import keyring
@@ -77,7 +78,7 @@ def _read_elements(body: dict) -> list[bytes]:
 
 @bp.post("/private/evaluate")
 @client_required(SCOPE)
-@limiter.limit(api_quota)
+@quota(api_quota)
 def private_evaluate():
     """Evaluate up to 10,000 blinded elements under the OPRF key, with one batched DLEQ proof."""
     body = _json_body()
@@ -107,7 +108,7 @@ def private_evaluate():
 
 @bp.get("/private/filter")
 @client_required(SCOPE)
-@limiter.limit(api_quota)
+@quota(api_quota)
 def private_filter():
     """The filter of opposed outputs for a purpose: full, or as a delta since a version."""
     purpose = parse_purpose(request.args.get("purpose"))
@@ -147,7 +148,7 @@ def _count(body: dict, name: str) -> int:
 
 @bp.post("/private/acknowledgements")
 @client_required(SCOPE)
-@limiter.limit(api_quota)
+@quota(api_quota)
 def private_acknowledgement():
     """Counts only, sent back after a private run: shown on the warehouse compliance board."""
     body = _json_body()
