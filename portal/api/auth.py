@@ -104,6 +104,10 @@ def _save_token(token, oauth_request):
 _REALM = 'Bearer realm="registre"'
 
 
+def _invalid_token() -> ApiProblem:
+    return ApiProblem(401, "invalid_token", headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'})
+
+
 def _bearer_token() -> str:
     """The access token of the ``Authorization: Bearer ...`` header (RFC 6750), or a 401."""
     header = request.headers.get("Authorization")
@@ -112,7 +116,7 @@ def _bearer_token() -> str:
     kind, _, token = header.partition(" ")
     token = token.strip()
     if kind.lower() != "bearer" or not token or len(token) > 200:
-        raise ApiProblem(401, "invalid_token", headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'})
+        raise _invalid_token()
     return token
 
 
@@ -128,8 +132,7 @@ def client_required(scope: str):
         def wrapped(*args, **kwargs):
             client = authenticate_token(api_reader(), _bearer_token())
             if client is None:
-                raise ApiProblem(401, "invalid_token",
-                                 headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'})
+                raise _invalid_token()
             if scope not in client.scopes:
                 raise ApiProblem(403, "insufficient_scope", "This token's scope does not allow this call.",
                                  headers={"WWW-Authenticate": _REALM + f', error="insufficient_scope", scope="{scope}"'})
