@@ -116,9 +116,7 @@ class _State:
     def __init__(self, version: int, main: _Sorted, overlay: dict[int, int]) -> None:
         self.version, self.main, self.overlay = version, main, overlay
         if overlay:
-            ordered = sorted(overlay.items())
-            self.overlay_keys = np.fromiter((k for k, _ in ordered), np.int64, len(ordered))
-            self.overlay_masks = np.fromiter((m for _, m in ordered), np.int32, len(ordered))
+            self.overlay_keys, self.overlay_masks = _ordered(overlay)
         else:
             self.overlay_keys = self.overlay_masks = None
 
@@ -139,14 +137,21 @@ def _merge(keys: np.ndarray, masks: np.ndarray, overlay: dict[int, int]) -> tupl
     return _combine(keys[live], masks[live])
 
 
-def _masks_of(keys: np.ndarray, ordered_keys: np.ndarray, ordered_masks: np.ndarray) -> np.ndarray:
-    """The mask of each of ``keys`` in a (small) sorted key array, 0 where absent."""
-    if len(ordered_keys) == 0:
-        return np.zeros(len(keys), np.int32)
+def _ordered(changes: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A key -> mask mapping as two arrays sorted by key."""
+    keys = np.fromiter(changes.keys(), np.int64, len(changes))
+    masks = np.fromiter(changes.values(), np.int32, len(changes))
+    order = np.argsort(keys)
+    return keys[order], masks[order]
+
+
+def _override(masks: np.ndarray, keys: np.ndarray, ordered_keys: np.ndarray, ordered_masks: np.ndarray) -> np.ndarray:
+    """``masks`` (one per key of ``keys``) where each key found in the non-empty sorted
+    ``ordered_keys`` takes the mask it has there, 0 included (a withdrawal)."""
     positions = np.searchsorted(ordered_keys, keys)
     np.minimum(positions, len(ordered_keys) - 1, out=positions)
     found = ordered_keys[positions] == keys
-    return np.where(found, ordered_masks[positions], 0)
+    return np.where(found, ordered_masks[positions], masks)
 
 
 class MembershipIndex:
@@ -174,17 +179,11 @@ class MembershipIndex:
             state = self._current(seen)
             masks = state.main.masks_of(keys)
             if state.overlay_keys is not None:
-                overlay = _masks_of(keys, state.overlay_keys, state.overlay_masks)
-                in_overlay = np.isin(keys, state.overlay_keys)
-                masks = np.where(in_overlay, overlay, masks)
+                masks = _override(masks, keys, state.overlay_keys, state.overlay_masks)
             if state.version < seen:  # the caller sees changes not committed yet (its own)
                 local = _changes(cursor, self.postgres, state.version)
                 if local:
-                    local_keys = np.fromiter(local.keys(), np.int64, len(local))
-                    local_masks = np.fromiter(local.values(), np.int32, len(local))
-                    order = np.argsort(local_keys)
-                    local_keys, local_masks = local_keys[order], local_masks[order]
-                    masks = np.where(np.isin(keys, local_keys), _masks_of(keys, local_keys, local_masks), masks)
+                    masks = _override(masks, keys, *_ordered(local))
         finally:
             cursor.close()
         return np.flatnonzero(masks & bit)
