@@ -18,7 +18,6 @@ the API address from ``REGISTRE_API_URL``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -29,14 +28,10 @@ from tqdm import tqdm
 from tqdm.utils import CallbackIOWrapper
 
 from registre_client.api import ApiError, RegistryClient
+from registre_client.cohort_csv import cleaned_writer, count_rows, open_rows
 from registre_client.private import ProofRejected, default_cache, public_key_argument, run_private
 
 BATCH = 10_000
-
-
-def count_rows(path: Path) -> int:
-    with open(path, newline="", encoding="utf-8-sig") as source:
-        return max(0, sum(1 for _ in csv.reader(source)) - 1)
 
 
 class State:
@@ -57,17 +52,6 @@ class State:
         return self.data.get(name, default)
 
 
-def open_rows(path: Path, column: str):
-    source = open(path, newline="", encoding="utf-8-sig")
-    reader = csv.reader(source)
-    header = next(reader, None)
-    if header is None:
-        raise SystemExit("the input file is empty")
-    if column not in header:
-        raise SystemExit(f"no column {column!r} in the header (columns: {', '.join(header)})")
-    return source, reader, header, header.index(column)
-
-
 def run_batches(client, args, state: State, total: int) -> dict:
     counts = state.get("counts", {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0})
     done = counts["rows"]
@@ -75,7 +59,7 @@ def run_batches(client, args, state: State, total: int) -> dict:
     out = open(args.out, "r+" if done and args.out.exists() else "w", newline="", encoding="utf-8")
     out.truncate(state.get("out_bytes", 0))
     out.seek(state.get("out_bytes", 0))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = cleaned_writer(out)
     if not done:
         writer.writerow(header)
     with source, out, tqdm(total=total, initial=done, unit="rows", desc="checking", disable=args.quiet) as bar:
@@ -140,7 +124,7 @@ def run_job(client, args, state: State, total: int) -> dict:
     kept = 0
     with source, open(args.out, "w", newline="", encoding="utf-8") as out, \
             tqdm(total=total, unit="rows", desc="writing", disable=args.quiet) as bar:
-        writer = csv.writer(out, lineterminator="\n")
+        writer = cleaned_writer(out)
         writer.writerow(header)
         wanted = next(kept_lines, None)
         for number, row in enumerate(reader, start=2):  # line 1 of the uploaded file is its header
@@ -209,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                    "column": args.column, "purpose": args.purpose, "mode": mode})
     try:
         if mode == "private":
-            counts = run_private(client, args, total, open_rows, lambda out: csv.writer(out, lineterminator="\n"))
+            counts = run_private(client, args, total)
         else:
             counts = (run_job if mode == "job" else run_batches)(client, args, state, total)
     except ApiError as error:

@@ -27,6 +27,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from registre_client.api import ApiError, RegistryClient
+from registre_client.cohort_csv import cleaned_writer, open_rows
 from registry.identifiers import identifier_error, normalise_fast
 from registry.opposition_filter import PREFIX_SIZE, FilterDelta, OppositionFilter
 from registry.private_client import ProofRejected, blind_batch, unblind_batch
@@ -136,7 +137,7 @@ class _Done:
         return self.value
 
 
-def run_private(client: RegistryClient, args, total: int, open_rows, csv_writer) -> dict:
+def run_private(client: RegistryClient, args, total: int) -> dict:
     """Check the cohort in private mode; writes ``args.out`` only once every proof verified."""
     key_id, served_key = client.private_key()
     public_key = args.public_key or served_key
@@ -161,7 +162,7 @@ def run_private(client: RegistryClient, args, total: int, open_rows, csv_writer)
     try:
         with source, open(partial, "w", newline="", encoding="utf-8") as out, \
                 tqdm(total=total, unit="rows", desc="checking (private)", disable=args.quiet) as bar:
-            writer = csv_writer(out)
+            writer = cleaned_writer(out)
             writer.writerow(header)
 
             def write_oldest() -> None:
