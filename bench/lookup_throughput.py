@@ -63,10 +63,13 @@ def query_set(stored: list[str], count: int) -> list[str]:
     return queries
 
 
-def store(engine, hasher: IdentifierHasher, stored: list[str]) -> None:
+def store(engine, hasher: IdentifierHasher, stored: list[str], outputs: list[bytes] | None = None,
+          oprf_key_id: str = "placeholder") -> None:
+    """Oppositions to every purpose for ``stored``, with the given OPRF outputs (or stand-ins)."""
+    digests = hasher.digest_many(stored)
+    outputs = outputs or [hashlib.sha512(d).digest() for d in digests]
     rows = [
-        (d, lookup_key(d), KEY.key_id, hashlib.sha512(d).digest(), "placeholder", ALL_PURPOSES_MASK)
-        for d in hasher.digest_many(stored)
+        (d, lookup_key(d), KEY.key_id, output, oprf_key_id, ALL_PURPOSES_MASK) for d, output in zip(digests, outputs)
     ]
     with engine.begin() as connection:
         raw = connection.connection.driver_connection

@@ -39,13 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 
 from bench.api_throughput import OPRF, free_port, server_env, wait_up  # noqa: E402
-from bench.lookup_throughput import KEY, synthetic_identifiers  # noqa: E402
+from bench.lookup_throughput import KEY, store, synthetic_identifiers  # noqa: E402
 from registry.db import create_database_engine, upgrade_database  # noqa: E402
-from registry.hashing import IdentifierHasher, lookup_key  # noqa: E402
+from registry.hashing import IdentifierHasher  # noqa: E402
 from registry.identifiers import normalise_fast  # noqa: E402
 from registry.oprf import OUTPUT_SIZE, OprfEvaluator  # noqa: E402
 from registry.private_client import blind_batch, unblind_batch  # noqa: E402
-from registry.purposes import ALL_PURPOSES_MASK  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -59,16 +58,9 @@ def fill(url: str, stored: list[str], real_outputs: set[int]) -> None:
     hasher, oprf = IdentifierHasher(KEY), OprfEvaluator(OPRF)
     for start in range(0, len(stored), 200_000):
         part = stored[start:start + 200_000]
-        rows = []
-        for i, (value, digest) in enumerate(zip(part, hasher.digest_many(part)), start=start):
-            output = oprf.output(value) if i in real_outputs else os.urandom(OUTPUT_SIZE)
-            rows.append((digest, lookup_key(digest), KEY.key_id, output, oprf.key_id, ALL_PURPOSES_MASK))
-        with engine.begin() as connection:
-            connection.connection.driver_connection.executemany(
-                "INSERT INTO subjects (id_hash, lookup_key, hash_key_id, oprf_output, oprf_key_id, opposed_purposes,"
-                " current_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, '2026-01-01', '2026-01-01')",
-                rows,
-            )
+        outputs = [oprf.output(value) if i in real_outputs else os.urandom(OUTPUT_SIZE)
+                   for i, value in enumerate(part, start=start)]
+        store(engine, hasher, part, outputs, oprf.key_id)
     engine.dispose()
 
 
