@@ -10,6 +10,7 @@ once because every request checks the client along with the token.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -186,10 +187,29 @@ def store_token(session: Session, warehouse: Warehouse, access_token: str, scope
 
 
 _TOKEN_SQL = (
-    "SELECT w.id, w.client_id, w.name, t.scope FROM api_tokens t JOIN warehouses w ON w.id = t.warehouse_id"
-    " WHERE t.token_hash = {0} AND t.expires_at > {0} AND w.disabled_at IS NULL"
+    "SELECT w.id, w.client_id, w.name, t.scope{extra} FROM api_tokens t JOIN warehouses w ON w.id = t.warehouse_id"
+    " WHERE t.token_hash = {marker} AND t.expires_at > {marker} AND w.disabled_at IS NULL"
 )
-_TOKEN_SQL_BY_DIALECT = {"postgresql": _TOKEN_SQL.format("%s"), "sqlite": _TOKEN_SQL.format("?")}
+_MARKERS = {"postgresql": "%s", "sqlite": "?"}
+
+
+def token_query(dialect: str, access_token: str, extra_columns: str = "") -> tuple[str, tuple]:
+    """The token check as a raw statement and its parameters, for ``dialect``: it selects the
+    client's four columns (``client_from_row``) when the token is valid, and no row otherwise.
+    ``extra_columns`` (", expression, ...") are read in the same statement, after those four;
+    their parameters come before the token check's."""
+    now = utcnow().replace(tzinfo=None)  # stored naive in UTC (``UTCDateTime``)
+    stamp = now if dialect == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return _token_sql(dialect, extra_columns), (token_hash(access_token), stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _token_sql(dialect: str, extra_columns: str) -> str:
+    return _TOKEN_SQL.format(extra=extra_columns, marker=_MARKERS[dialect])
+
+
+def client_from_row(row) -> AuthenticatedClient:
+    return AuthenticatedClient(row[0], row[1], row[2], frozenset(row[3].split()))
 
 
 def authenticate_token(session: Session | DriverConnection, access_token: str) -> AuthenticatedClient | None:
@@ -199,16 +219,13 @@ def authenticate_token(session: Session | DriverConnection, access_token: str) -
     transaction (SQLAlchemy's statement overhead would cost more than the query).
     """
     driver, engine = driver_connection(session)
-    dialect = engine.dialect.name
-    now = utcnow().replace(tzinfo=None)  # stored naive in UTC (``UTCDateTime``)
-    sql = _TOKEN_SQL_BY_DIALECT[dialect]
+    sql, params = token_query(engine.dialect.name, access_token)
     cursor = driver.cursor()
     try:
-        stamp = now if dialect == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
-        cursor.execute(sql, (token_hash(access_token), stamp))
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     finally:
         cursor.close()
     if row is None:
         return None
-    return AuthenticatedClient(row[0], row[1], row[2], frozenset(row[3].split()))
+    return client_from_row(row)

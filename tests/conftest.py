@@ -149,7 +149,7 @@ def app(database_url):
     yield app
     from portal.database import db
 
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 @pytest.fixture

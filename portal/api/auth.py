@@ -108,7 +108,7 @@ def _invalid_token() -> ApiProblem:
     return ApiProblem(401, "invalid_token", headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'})
 
 
-def _bearer_token() -> str:
+def bearer_token() -> str:
     """The access token of the ``Authorization: Bearer ...`` header (RFC 6750), or a 401."""
     header = request.headers.get("Authorization")
     if not header:
@@ -118,6 +118,18 @@ def _bearer_token() -> str:
     if kind.lower() != "bearer" or not token or len(token) > 200:
         raise _invalid_token()
     return token
+
+
+def admit(client: AuthenticatedClient | None, scope: str) -> AuthenticatedClient:
+    """The client of this call, who must hold ``scope`` (401 without a valid token, 403 without
+    the scope); it is then ``current_client()``."""
+    if client is None:
+        raise _invalid_token()
+    if scope not in client.scopes:
+        raise ApiProblem(403, "insufficient_scope", "This token's scope does not allow this call.",
+                         headers={"WWW-Authenticate": _REALM + f', error="insufficient_scope", scope="{scope}"'})
+    g.api_client = client
+    return client
 
 
 def client_required(scope: str):
@@ -130,13 +142,7 @@ def client_required(scope: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            client = authenticate_token(api_reader(), _bearer_token())
-            if client is None:
-                raise _invalid_token()
-            if scope not in client.scopes:
-                raise ApiProblem(403, "insufficient_scope", "This token's scope does not allow this call.",
-                                 headers={"WWW-Authenticate": _REALM + f', error="insufficient_scope", scope="{scope}"'})
-            g.api_client = client
+            admit(authenticate_token(api_reader(), bearer_token()), scope)
             return view(*args, **kwargs)
 
         return wrapped
@@ -149,7 +155,7 @@ def api_reader() -> DriverConnection:
     the pool when the request ends."""
     reader = g.get("api_reader")
     if reader is None:
-        reader = g.api_reader = DriverConnection(db.engine())
+        reader = g.api_reader = DriverConnection(db.reader_engine())
     return reader
 
 

@@ -48,15 +48,21 @@ def init_app(app: Flask) -> None:
     app.extensions["api_quotas"] = Quotas(app)
 
 
+def charge(limit_text: str) -> None:
+    """Count this call against the current client's quota ``limit_text`` on this endpoint (429
+    when it is used up)."""
+    quotas: Quotas = current_app.extensions["api_quotas"]
+    if quotas.enabled:
+        quotas.check(limit_text, f"{request.endpoint}:{g.api_client.client_id}")
+
+
 def quota(limit_text):
     """Decorator (under ``client_required``): the client's quota ``limit_text()`` on this endpoint."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            quotas: Quotas = current_app.extensions["api_quotas"]
-            if quotas.enabled:
-                quotas.check(limit_text(), f"{request.endpoint}:{g.api_client.client_id}")
+            charge(limit_text())
             return view(*args, **kwargs)
 
         return wrapped

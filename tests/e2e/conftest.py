@@ -71,7 +71,7 @@ def live_server(live_server_config):
     app = create_app(live_server_config)
     with LiveServer(app) as server:
         yield server
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ def failing_app(database_url):
         app.add_url_rule(f"{prefix}/essai/interdit", f"forbidden{prefix}", forbidden)
         app.add_url_rule(f"{prefix}/essai/base", f"database{prefix}", database_down)
     yield app
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def assert_error_page(response, status, heading, lang):

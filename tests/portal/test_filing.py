@@ -32,7 +32,7 @@ def config(database_url, provider_url, **extra):
 def app(database_url, oidc_provider):
     app = create_app(config(database_url, oidc_provider.url))
     yield app
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def field_error(page: str) -> str:

@@ -17,7 +17,7 @@ def app(database_url, oidc_provider):
         "LOGIN_RATE_LIMIT": "3 per minute", "FILING_RATE_LIMIT": "2 per minute",
     })
     yield app
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 @pytest.mark.parametrize("path", ["/mon-espace/opposition", "/en/mon-espace/procuration", "/deconnexion"])

@@ -20,7 +20,7 @@ def app(database_url, oidc_provider):
         "WTF_CSRF_ENABLED": False, "FRANCECONNECT_ISSUER": oidc_provider.url,
     })
     yield app
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def test_the_authorization_request_carries_state_nonce_pkce_acr_and_scopes(client, oidc_provider):

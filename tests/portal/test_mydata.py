@@ -27,7 +27,7 @@ def app(database_url, oidc_provider):
         "WTF_CSRF_ENABLED": False, "FRANCECONNECT_ISSUER": oidc_provider.url,
     })
     yield app
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def file_as_julie(client):

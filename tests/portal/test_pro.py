@@ -34,7 +34,7 @@ def app(database_url, psc_provider):  # noqa: F811
         **psc_config(psc_provider),
     })
     yield app
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def log_in(client, provider, next_path=None, sub=DEMO_PROFESSIONAL["sub"]):
@@ -147,4 +147,4 @@ def test_an_unreachable_provider_is_a_clear_message_not_an_error(database_url):
         assert response.status_code == 200
         assert "Pro Santé Connect is not answering" in response.get_data(as_text=True)
     finally:
-        db.engine(app).dispose()
+        db.dispose(app)

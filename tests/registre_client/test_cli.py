@@ -117,4 +117,4 @@ def test_server_errors_are_retried_and_an_interrupted_run_resumes(database_url, 
     assert read(out) == expected_rows()
     from portal.database import db
 
-    db.engine(app).dispose()
+    db.dispose(app)

@@ -76,7 +76,7 @@ def served(database_url, tmp_path):
         yield server
     from portal.database import db
 
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def check(server, cohort, out, *extra, purpose="research"):
@@ -188,7 +188,7 @@ def test_a_tampered_proof_stops_the_client_and_writes_nothing(database_url, tmp_
         assert check(server, cohort, out, "--private", "--batch-size", "8", "--workers", "2") == 3
     from portal.database import db
 
-    db.engine(app).dispose()
+    db.dispose(app)
     assert tampering.tampered >= 1
     assert "proof does not verify" in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob("out.csv*")), "no cleaned file, no partial file"

@@ -67,7 +67,7 @@ def api_app(database_url, tmp_path):
     yield app
     from portal.database import db
 
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 @pytest.fixture

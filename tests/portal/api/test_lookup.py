@@ -135,6 +135,16 @@ def test_no_token_is_401_and_a_token_without_the_scope_is_403(live, warehouse):
     assert (scoped.status_code, scoped.json()["code"]) == (403, "insufficient_scope")
 
 
+@pytest.mark.parametrize("data", [b"{not json", b'{"purpose": "marketing", "identifiers": ["x"]}', b"[]"],
+                         ids=["malformed", "unknown purpose", "not an object"])
+def test_the_token_is_judged_before_the_body(live, warehouse, data):
+    """A client that may not call hears that first, whatever its body holds."""
+    jobs_only = "Bearer " + live.token(warehouse, scope="jobs")
+    answers = [lookup(live, {"Authorization": authorization, "Content-Type": "application/json"}, data=data)
+               for authorization in ("Bearer nope", jobs_only)]
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [(401, "invalid_token"), (403, "insufficient_scope")]
+
+
 def test_the_quota_answers_429_with_retry_after(database_url, tmp_path):
     app = make_api_app(database_url, tmp_path, API_RATE_LIMIT="2 per minute")
     with LiveServer(app) as live:
@@ -142,7 +152,7 @@ def test_the_quota_answers_429_with_retry_after(database_url, tmp_path):
         statuses = [lookup(live, headers, {"purpose": "ai", "identifiers": [FREE]}) for _ in range(3)]
         other = {"Authorization": "Bearer " + live.token(live.create_warehouse("EDS voisin"))}
         neighbour = lookup(live, other, {"purpose": "ai", "identifiers": [FREE]})
-    db.engine(app).dispose()
+    db.dispose(app)
     assert [r.status_code for r in statuses] == [200, 200, 429]
     assert statuses[2].json()["code"] == "rate_limited"
     assert int(statuses[2].headers["Retry-After"]) > 0
@@ -195,7 +205,7 @@ def test_lookup_records_are_gathered_and_written_together(database_url, tmp_path
             assert (details["identifiers"], details["opposed"], details["invalid"]) == (5, 2, 1)
             assert len(applied) == 1 and applied[0].first_seen <= applied[0].last_seen
             assert OPPOSED not in events[0].details
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def test_a_background_thread_writes_the_gathered_records(database_url, tmp_path):
@@ -214,5 +224,5 @@ def test_a_background_thread_writes_the_gathered_records(database_url, tmp_path)
             if events:
                 break
             time.sleep(0.05)
-    db.engine(app).dispose()
+    db.dispose(app)
     assert [json.loads(e.details)["calls"] for e in events] == [1] and len(applied) == 1

@@ -42,7 +42,7 @@ def recorded(database_url, tmp_path):
         yield server
     from portal.database import db
 
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def b64(data: bytes) -> str:

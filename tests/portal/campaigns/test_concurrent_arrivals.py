@@ -38,4 +38,4 @@ def test_a_thousand_concurrent_arrivals_are_counted_exactly(database_url):
         session = db.session()
         assert session.scalar(select(func.sum(ReachCounter.count)).where(ReachCounter.step == "arrival")) == ARRIVALS
         assert session.scalar(select(func.count()).select_from(ReachCounter)) == 1
-    db.engine(app).dispose()
+    db.dispose(app)

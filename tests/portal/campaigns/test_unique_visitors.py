@@ -26,7 +26,7 @@ def app(database_url):
         make_placement(session, make_campaign(session))
         session.commit()
     yield app
-    db.engine(app).dispose()
+    db.dispose(app)
 
 
 def test_unique_visitors_count_each_visitor_once_a_day(app):
