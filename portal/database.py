@@ -9,14 +9,15 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.db import create_database_engine, create_reader_engine
+from registry.db import KeptConnections, create_database_engine, create_reader_engine
 
 
 class Database:
     def init_app(self, app: Flask) -> None:
         engine = create_database_engine(app.config["DATABASE_URL"])
         app.extensions["database"] = sessionmaker(engine, expire_on_commit=False)
-        app.extensions["database_reader"] = create_reader_engine(app.config["DATABASE_URL"], engine)
+        readers = create_reader_engine(app.config["DATABASE_URL"], engine)
+        app.extensions["database_readers"] = KeptConnections(readers)
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
@@ -24,14 +25,17 @@ class Database:
         return (app or current_app).extensions["database"].kw["bind"]
 
     @staticmethod
-    def reader_engine(app: Flask | None = None):
-        """The engine of the API's hot raw reads (``registry.db.create_reader_engine``)."""
-        return (app or current_app).extensions["database_reader"]
+    def readers(app: Flask | None = None) -> KeptConnections:
+        """The API's hot raw reads' connections, kept between requests, on the reader engine
+        (``registry.db.create_reader_engine``)."""
+        return (app or current_app).extensions["database_readers"]
 
     def dispose(self, app: Flask | None = None) -> None:
         """Close the pooled connections of both engines (tests, before a database goes away)."""
+        readers = self.readers(app)
+        readers.close()
+        readers.engine.dispose()
         self.engine(app).dispose()
-        self.reader_engine(app).dispose()
 
     @staticmethod
     def session() -> Session:

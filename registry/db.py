@@ -7,8 +7,10 @@ Alembic migrations are the only way the schema is built.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
+import os
 import time
 from pathlib import Path
 
@@ -170,18 +172,83 @@ class DriverConnection:
         self._pooled = engine.raw_connection()
         self.driver_connection = self._pooled.driver_connection
         self._postgres = self.dialect_name == "postgresql"
+        self.released_at = time.monotonic()
         if self._postgres:  # SQLite connections are in autocommit mode already (``_configure_sqlite``)
             self.driver_connection.autocommit = True
 
+    @property
+    def broken(self) -> bool:
+        """Lost while in use (psycopg marks it); such a connection is never used again."""
+        connection = self.driver_connection
+        return bool(getattr(connection, "broken", False) or getattr(connection, "closed", False))
+
+    def alive(self) -> bool:
+        """Fit to be handed out again: not broken, and, after sitting idle ``PING_AFTER_IDLE``,
+        answering a ping (the server may have closed it meanwhile)."""
+        if self.broken:
+            return False
+        if not self._postgres or time.monotonic() - self.released_at < PING_AFTER_IDLE:
+            return True
+        try:
+            self.driver_connection.execute("SELECT 1")
+        except Exception:
+            return False
+        return True
+
     def close(self) -> None:
-        if getattr(self.driver_connection, "broken", False):  # lost while in use: never handed out again
+        if self.broken:  # lost while in use: never handed out again
             self._pooled.invalidate()
             return
         try:
-            if self._postgres and not self.driver_connection.closed:
+            if self._postgres:
                 self.driver_connection.autocommit = False  # as the pool hands connections out
         finally:
             self._pooled.close()  # back to the pool, which rolls back anything left open
+
+
+class KeptConnections:
+    """Driver connections kept open between requests, for the API's hot reads.
+
+    Taking a connection out of SQLAlchemy's pool and giving it back (pool events, the reset,
+    switching autocommit on and off) cost a loaded API process more than the single lookup's
+    own statement (measured with ``bench/api_throughput.py``, part (b)). The connections here
+    stay checked out of that pool, in autocommit, between requests, and are reused last in,
+    first out. One that sat idle ``PING_AFTER_IDLE`` is pinged before it is handed out again
+    and replaced when the ping fails; one broken in use is invalidated; beyond ``keep`` idle
+    ones, the rest go back to the pool. After a fork, the child leaves its parent's connections
+    alone (using or closing them would disturb the parent's sessions) and opens its own.
+    """
+
+    def __init__(self, engine: Engine, keep: int = 4) -> None:
+        self.engine, self.keep = engine, keep
+        self._idle: collections.deque[DriverConnection] = collections.deque()
+        self._pid = os.getpid()
+        self._inherited: list[DriverConnection] = []
+
+    def take(self) -> DriverConnection:
+        if self._pid != os.getpid():
+            self._inherited.extend(self._idle)  # referenced, so never finalised here
+            self._idle, self._pid = collections.deque(), os.getpid()
+        while True:
+            try:
+                reader = self._idle.pop()
+            except IndexError:
+                return DriverConnection(self.engine)
+            if reader.alive():
+                return reader
+            reader.close()
+
+    def give_back(self, reader: DriverConnection) -> None:
+        if reader.broken or len(self._idle) >= self.keep or self._pid != os.getpid():
+            reader.close()
+            return
+        reader.released_at = time.monotonic()
+        self._idle.append(reader)
+
+    def close(self) -> None:
+        """Return every idle connection to the pool (before the engine is disposed)."""
+        while self._idle:
+            self._idle.pop().close()
 
 
 def driver_connection(source) -> tuple[object, Engine]:

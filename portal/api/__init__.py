@@ -11,10 +11,18 @@ from flask import Blueprint, Flask, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from portal.api.problems import ApiProblem, from_http_exception, problem_response
+from portal.security import limiter
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
+
+@limiter.request_filter
+def _counted_by_the_api_itself() -> bool:
+    """The pages' rate limiter (Flask-Limiter) has no limit on the API, whose calls count
+    against the warehouses' quotas (``portal.api.quota``); skipping it spares every API call
+    the limiter's resolution of its limits, which cost as much as a single lookup's own work."""
+    return request.path.startswith(PREFIX + "/")
 
 
 @bp.errorhandler(ApiProblem)

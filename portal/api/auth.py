@@ -155,14 +155,14 @@ def api_reader() -> DriverConnection:
     the pool when the request ends."""
     reader = g.get("api_reader")
     if reader is None:
-        reader = g.api_reader = DriverConnection(db.reader_engine())
+        reader = g.api_reader = db.readers().take()
     return reader
 
 
 def close_api_reader(_error=None) -> None:
     reader = g.pop("api_reader", None)
     if reader is not None:
-        reader.close()
+        db.readers().give_back(reader)
 
 
 def current_client() -> AuthenticatedClient:

@@ -1,10 +1,13 @@
 """Pooled PostgreSQL connections: checked only after sitting idle, replaced when the server
-closed them, and never handed out again once broken in use."""
+closed them, and never handed out again once broken in use. The same for the API's kept reader
+connections (``KeptConnections``), which a forked process also leaves to its parent."""
+
+import os
 
 import pytest
 
 import registry.db
-from registry.db import DriverConnection, create_database_engine
+from registry.db import DriverConnection, KeptConnections, create_database_engine
 
 pytestmark = pytest.mark.db
 
@@ -68,3 +71,68 @@ def test_a_driver_connection_broken_in_use_is_not_returned_to_the_pool(postgres_
     with engine.connect() as connection:
         assert backend_pid(connection) != first
     engine.dispose()
+
+
+def reader_pid(reader: DriverConnection) -> int:
+    return reader.driver_connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+
+@pytest.fixture
+def kept(postgres_url):
+    engine = create_database_engine(postgres_url, pool_size=2, max_overflow=0)
+    connections = KeptConnections(engine)
+    yield connections
+    connections.close()
+    engine.dispose()
+
+
+def test_a_kept_connection_is_reused_and_replaced_once_the_server_closed_it(kept, postgres_url, monkeypatch):
+    reader = kept.take()
+    first = reader_pid(reader)
+    kept.give_back(reader)
+    reader = kept.take()
+    assert reader_pid(reader) == first, "handed out again without going back to the pool"
+    kept.give_back(reader)
+    terminate(postgres_url, first)
+    monkeypatch.setattr(registry.db, "PING_AFTER_IDLE", 0)  # it counts as having slept: pinged
+    reader = kept.take()
+    assert reader_pid(reader) != first
+    kept.give_back(reader)
+
+
+def test_a_kept_connection_broken_in_use_is_not_kept(kept, postgres_url):
+    reader = kept.take()
+    first = reader_pid(reader)
+    terminate(postgres_url, first)
+    with pytest.raises(Exception):
+        reader_pid(reader)
+    kept.give_back(reader)
+    reader = kept.take()
+    assert reader_pid(reader) != first
+    kept.give_back(reader)
+
+
+def test_a_forked_process_opens_its_own_and_leaves_its_parents_alone(kept):
+    reader = kept.take()
+    parent = reader_pid(reader)
+    kept.give_back(reader)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: report the backend it reads through, then leave at once
+        status = 1
+        try:
+            reader = kept.take()
+            os.write(write_end, str(reader_pid(reader)).encode())
+            kept.give_back(reader)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    seen = os.read(read_end, 32)
+    os.close(read_end)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert int(seen) != parent
+    reader = kept.take()
+    assert reader_pid(reader) == parent, "the parent's session is untouched and still its own"
+    kept.give_back(reader)
