@@ -177,6 +177,11 @@ class DriverConnection:
             self.driver_connection.autocommit = True
 
     @property
+    def prepared_statements(self) -> set[bytes]:
+        """The names of the statements this session (the physical connection) has prepared."""
+        return self._pooled.info.setdefault("registre_prepared", set())
+
+    @property
     def broken(self) -> bool:
         """Lost while in use (psycopg marks it); such a connection is never used again."""
         connection = self.driver_connection

@@ -16,6 +16,8 @@ from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
+import psycopg
+from psycopg import pq
 from sqlalchemy.orm import Session
 
 from registry.db import DriverConnection, driver_connection
@@ -139,19 +141,50 @@ def lookup_with_token(
         client = authenticate_token(connection, access_token)
         return (client, lookup_batch(connection, keyring, identifiers, purpose)) if client else (None, None)
     errors, digests = _validated(keyring, identifiers)
-    sql, token_params = token_query("postgresql", access_token, _WITH_TOKEN_COLUMN)
-    cursor = connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, (_array_literal(_keys(digests)), purpose.bit, *token_params))
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    row = _token_and_matches(connection, access_token, _keys(digests), purpose.bit)
     if row is None:
         return None, None
-    return client_from_row(row), _answer(identifiers, errors, digests, set(row[4]).intersection(digests))
+    matched = {bytes.fromhex(digest) for digest in row[4].split(",")} if row[4] else set()
+    return client_from_row(row), _answer(identifiers, errors, digests, matched.intersection(digests))
 
 
-_WITH_TOKEN_COLUMN = ", ARRAY(" + _POSTGRES_SQL + ")"
+_STATEMENT = b"registre_lookup_with_token"
+_MATCHES_COLUMN = (
+    ", (SELECT string_agg(encode(id_hash, 'hex'), ',') FROM subjects"
+    " WHERE lookup_key = ANY(%s::bigint[]) AND opposed_purposes & %s <> 0)"
+)
+
+
+def _token_and_matches(connection: DriverConnection, access_token: str, keys: list[int], bit: int) -> tuple | None:
+    """The token check's row with the matching digests in hexadecimal (comma-separated, or None),
+    or None for a refused token: one prepared statement run through libpq itself (``psycopg.pq``,
+    text parameters and results). psycopg's cursor layer costs four times libpq's own work here,
+    and on single lookups that was a sixth of the call's time in the API process."""
+    pgconn = connection.driver_connection.pgconn
+    prepared = connection.prepared_statements
+    sql, (digest, moment) = token_query("postgresql", access_token, _MATCHES_COLUMN)
+    if _STATEMENT not in prepared:
+        parts = sql.split("%s")
+        numbered = "".join(part + (f"${i + 1}" if i + 1 < len(parts) else "") for i, part in enumerate(parts))
+        _checked(pgconn, pgconn.prepare(_STATEMENT, numbered.encode()))
+        prepared.add(_STATEMENT)
+    values = [_array_literal(keys).encode(), str(bit).encode(), b"\\x" + digest.hex().encode(),
+              moment.isoformat().encode()]
+    result = _checked(pgconn, pgconn.exec_prepared(_STATEMENT, values))
+    if result.ntuples == 0:
+        return None
+    row = [result.get_value(0, column) for column in range(5)]
+    return (int(row[0]), row[1].decode(), row[2].decode(), row[3].decode(), row[4] and row[4].decode())
+
+
+def _checked(pgconn, result):
+    """``result`` when its statement succeeded; otherwise the error psycopg would raise (an
+    ``OperationalError`` when the connection is lost)."""
+    if result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+        return result
+    if pgconn.status == pq.ConnStatus.BAD:
+        raise psycopg.OperationalError(result.get_error_message())
+    raise psycopg.errors.error_from_result(result, encoding=pgconn.parameter_status(b"client_encoding").decode())
 
 
 def _keys(digests: Sequence[bytes]) -> list[int]:

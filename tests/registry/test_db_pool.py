@@ -136,3 +136,23 @@ def test_a_forked_process_opens_its_own_and_leaves_its_parents_alone(kept):
     reader = kept.take()
     assert reader_pid(reader) == parent, "the parent's session is untouched and still its own"
     kept.give_back(reader)
+
+
+def test_a_lookup_on_a_connection_lost_meanwhile_fails_once_then_a_new_one_answers(kept, postgres_url, keyring):
+    from psycopg import OperationalError
+
+    from registry.lookups import lookup_with_token
+    from registry.purposes import Purpose
+
+    reader = kept.take()
+    first = reader_pid(reader)
+    kept.give_back(reader)
+    terminate(postgres_url, first)
+    reader = kept.take()  # given back a moment ago: handed out without a ping
+    with pytest.raises(OperationalError):
+        lookup_with_token(reader, "some-token", keyring, ["x"], Purpose.AI)
+    kept.give_back(reader)
+    reader = kept.take()
+    assert reader_pid(reader) != first
+    assert lookup_with_token(reader, "some-token", keyring, ["x"], Purpose.AI) == (None, None)
+    kept.give_back(reader)

@@ -75,6 +75,20 @@ def test_a_refused_token_gets_no_answer(reader, keyring, token, identifiers):
     assert lookup_with_token(reader, token, keyring, identifiers, Purpose.RESEARCH) == (None, None)
 
 
+def test_a_connection_taken_again_from_the_pool_keeps_answering(database_url, keyring, reader):
+    """The statement is prepared once per server session, whichever wrapper uses the session."""
+    readers = create_database_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        answers = []
+        for _ in range(3):
+            connection = DriverConnection(readers)
+            answers.append(lookup_with_token(connection, "good-token", keyring, [OPPOSED], Purpose.RESEARCH)[1])
+            connection.close()
+        assert [[r.opposed for r in answer] for answer in answers] == [[True]] * 3
+    finally:
+        readers.dispose()
+
+
 def test_only_the_readers_plan_their_statements_once(database_url):
     """On PostgreSQL the reader engine's sessions keep one generic plan per prepared statement;
     the app's own engine keeps the server's default. SQLite has a single engine."""
