@@ -50,9 +50,9 @@ def parse_purpose(value) -> Purpose:
 
 def _body() -> bytes:
     """The request body. With a Content-Length within the app's limit (nearly every call), read
-    straight from the WSGI input, as the WSGI standard allows: werkzeug's stream wrappers cost a
-    fifth of a single lookup's own work. Otherwise werkzeug reads it (and refuses an oversized
-    one with 413)."""
+    straight from the WSGI input, as the WSGI standard allows: werkzeug's stream wrappers cost
+    more than parsing a single lookup's JSON. Otherwise werkzeug reads it (and refuses an
+    oversized body with 413)."""
     length = request.content_length
     if length is not None and length <= (request.max_content_length or length):
         return request.environ["wsgi.input"].read(length)
