@@ -110,14 +110,22 @@ def _ping_when_idle(engine: Engine) -> None:
         last = record.info.get("checked_in_at")
         if last is None or time.monotonic() - last < PING_AFTER_IDLE:
             return
-        try:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
-            if not getattr(dbapi_connection, "autocommit", True):
-                dbapi_connection.rollback()
-        except Exception:
-            raise exc.DisconnectionError("the pooled connection did not answer") from None
+        if not _answers_ping(dbapi_connection):
+            raise exc.DisconnectionError("the pooled connection did not answer")
+
+
+def _answers_ping(dbapi_connection) -> bool:
+    """Whether the server still answers on this connection (``SELECT 1``), leaving no
+    transaction open behind the ping."""
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        if not getattr(dbapi_connection, "autocommit", True):
+            dbapi_connection.rollback()
+    except Exception:
+        return False
+    return True
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -194,11 +202,7 @@ class DriverConnection:
             return False
         if not self._postgres or time.monotonic() - self.released_at < PING_AFTER_IDLE:
             return True
-        try:
-            self.driver_connection.execute("SELECT 1")
-        except Exception:
-            return False
-        return True
+        return _answers_ping(self.driver_connection)
 
     def close(self) -> None:
         if self.broken:  # lost while in use: never handed out again
