@@ -21,7 +21,7 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 def _counted_by_the_api_itself() -> bool:
     """The pages' rate limiter (Flask-Limiter) has no limit on the API, whose calls count
     against the warehouses' quotas (``portal.api.quota``); skipping it spares every API call
-    the limiter's resolution of its limits, which cost as much as a single lookup's own work."""
+    the limiter's resolution of limits it would find empty."""
     return request.path.startswith(PREFIX + "/")
 
 
