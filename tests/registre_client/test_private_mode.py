@@ -10,7 +10,7 @@ import pytest
 
 from registre_client.cli import main
 from registry.purposes import Purpose
-from tests.portal.api.conftest import LiveServer, make_api_app
+from tests.portal.api.conftest import live_server_behind
 from tests.portal.api.test_lookup import file
 from tests.portal.api.test_private_api import RecordingMiddleware
 from tests.registry.nir_factory import make_nir, spaced
@@ -61,22 +61,21 @@ def write_cohort(path):
     return path
 
 
+def give_private_warehouse(server, name: str, scope: str) -> None:
+    """A warehouse with ``scope`` and a declared cohort of 100, as ``server.credentials``."""
+    credentials = server.create_warehouse(name, "--scope", scope)
+    result = server.app.test_cli_runner().invoke(args=["registry", "declare-cohort", credentials["client_id"], "100"])
+    assert result.exit_code == 0, result.output
+    server.credentials = credentials
+
+
 @pytest.fixture
 def served(database_url, tmp_path):
     """A live API whose every request (path, query and body) is recorded."""
-    app = make_api_app(database_url, tmp_path)
-    recorder = RecordingMiddleware(app.wsgi_app)
-    app.wsgi_app = recorder
-    with LiveServer(app) as server:
+    with live_server_behind(RecordingMiddleware, database_url, tmp_path) as (server, recorder):
         server.recorder = recorder
-        credentials = server.create_warehouse("EDS privé", "--scope", "lookup private-lookup")
-        result = app.test_cli_runner().invoke(args=["registry", "declare-cohort", credentials["client_id"], "100"])
-        assert result.exit_code == 0, result.output
-        server.credentials = credentials
+        give_private_warehouse(server, "EDS privé", "lookup private-lookup")
         yield server
-    from portal.database import db
-
-    db.dispose(app)
 
 
 def check(server, cohort, out, *extra, purpose="research"):
@@ -175,20 +174,12 @@ def test_the_filter_is_kept_and_refreshed_with_a_delta(served, database_url, tmp
 
 
 def test_a_tampered_proof_stops_the_client_and_writes_nothing(database_url, tmp_path, capsys):
-    app = make_api_app(database_url, tmp_path)
-    tampering = TamperedProof(app.wsgi_app)
-    app.wsgi_app = tampering
     cohort = write_cohort(tmp_path / "cohort.csv")
     out = tmp_path / "out.csv"
-    with LiveServer(app) as server:
+    with live_server_behind(TamperedProof, database_url, tmp_path) as (server, tampering):
         server.recorder = None
-        credentials = server.create_warehouse("EDS", "--scope", "private-lookup")
-        app.test_cli_runner().invoke(args=["registry", "declare-cohort", credentials["client_id"], "100"])
-        server.credentials = credentials
+        give_private_warehouse(server, "EDS", "private-lookup")
         assert check(server, cohort, out, "--private", "--batch-size", "8", "--workers", "2") == 3
-    from portal.database import db
-
-    db.dispose(app)
     assert tampering.tampered >= 1
     assert "proof does not verify" in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob("out.csv*")), "no cleaned file, no partial file"

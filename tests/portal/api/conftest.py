@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -59,6 +60,21 @@ class LiveServer(ServedApp):
             huey.execute(task)
             done += 1
         return done
+
+
+@contextlib.contextmanager
+def live_server_behind(middleware, database_url, tmp_path):
+    """A live API server whose app is wrapped in ``middleware`` (a WSGI middleware class that
+    takes the app): yields the server and the middleware, and closes the app's connections."""
+    from portal.database import db
+
+    app = make_api_app(database_url, tmp_path)
+    wrapper = app.wsgi_app = middleware(app.wsgi_app)
+    try:
+        with LiveServer(app) as server:
+            yield server, wrapper
+    finally:
+        db.dispose(app)
 
 
 @pytest.fixture

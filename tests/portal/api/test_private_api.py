@@ -10,7 +10,7 @@ from registry.identifiers import normalise
 from registry.private_client import ProofRejected, blind_batch, unblind_batch
 from tests.registry.nir_factory import make_nir, spaced
 
-from tests.portal.api.conftest import LiveServer, make_api_app
+from tests.portal.api.conftest import live_server_behind
 
 COHORT = [make_nir(1 + i % 2, 50 + i, 1 + i % 12, "33", "063", 200 + i) for i in range(8)]
 OPPOSED = COHORT[:3]
@@ -34,15 +34,9 @@ class RecordingMiddleware:
 
 @pytest.fixture
 def recorded(database_url, tmp_path):
-    app = make_api_app(database_url, tmp_path)
-    recorder = RecordingMiddleware(app.wsgi_app)
-    app.wsgi_app = recorder
-    with LiveServer(app) as server:
+    with live_server_behind(RecordingMiddleware, database_url, tmp_path) as (server, recorder):
         server.recorder = recorder
         yield server
-    from portal.database import db
-
-    db.dispose(app)
 
 
 def b64(data: bytes) -> str:
