@@ -3,6 +3,10 @@
 Chromium is never downloaded by Playwright: the tests use the system browser
 (``apt-get install chromium``; ``.ci/run`` installs it). Where it is missing the browser tests
 are skipped on a workstation but fail in CI (``CI`` set), so they can never silently not run.
+
+Each browser test fails after ``BROWSER_TEST_TIMEOUT`` seconds (pytest-timeout): some Playwright
+calls (``new_page``, ``evaluate``) wait without a time limit of their own, and a browser that
+stops answering must fail its test, not hold the whole run.
 """
 
 from __future__ import annotations
@@ -19,10 +23,18 @@ from tests.e2e.browser import AXE_SCRIPT
 from tests.oidc_provider import oidc_provider  # noqa: F401  (a shared fixture)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+BROWSER_TEST_TIMEOUT = 180
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT))
 
 
 def live_config(database_url: str, **extra) -> dict:
