@@ -3,8 +3,9 @@
 A warehouse may send hundreds of single-identifier lookups a second. Writing an audit event (a
 hash-chained append that serialises every writer) and the transparency records in a transaction
 of their own for each call cost several times the lookup itself. Each process therefore gathers
-them in memory and writes them together, in one short transaction, every ``interval`` seconds
-(the web layer runs the writes; 0: at every call), and when the process exits:
+them in memory and writes them together, in one short transaction, about every ``interval``
+seconds (0: at every call), and when the process exits. The web layer runs the writes;
+``claim_write`` tells it when one is due, once per period, so that a single caller writes:
 
 * one ``api.lookup`` audit event per warehouse client and purpose, with the number of calls and
   the identifiers checked, opposed and invalid over the period (never an identifier);
@@ -19,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -51,11 +54,13 @@ class _Pending:
 class LookupRecorder:
     """Gathers the records of one process's lookups; thread-safe."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
         self._lock = threading.Lock()
         self._pending = _Pending()
         self._pid = os.getpid()
+        self._clock = clock
+        self._claimed_at = clock()
 
     def add(self, *, client_id: str, warehouse_id: int, purpose: Purpose, identifiers: int, invalid: int,
             opposed_digests: list[bytes], moment: dt.datetime) -> None:
@@ -77,6 +82,20 @@ class LookupRecorder:
     @property
     def pending(self) -> bool:
         return bool(self._pending)
+
+    def claim_write(self, *, late: float = 0.0) -> bool:
+        """Whether the caller should write now: records are pending and no write was claimed
+        in the last ``interval + late`` seconds. True for one caller per period.
+
+        The process's requests claim with ``late=0`` and write once their answer is sent; a
+        background check claims with a larger ``late``, so that it writes only when no request
+        came to do it (the traffic stopped)."""
+        with self._lock:
+            now = self._clock()
+            if not self._pending or now - self._claimed_at < self.interval + late:
+                return False
+            self._claimed_at = now
+            return True
 
     def write(self, session: Session) -> int:
         """Write what was gathered (the caller's session must have no transaction of its own

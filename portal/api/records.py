@@ -1,15 +1,20 @@
 """The lookups' audit counts and transparency records, gathered per process and written in
-groups (``registry.lookup_records``): by a background thread of the process every
-``API_RECORD_INTERVAL`` seconds (so that no request waits for the write), and when the process
-exits. With an interval of 0 each call writes its own records before it answers."""
+groups (``registry.lookup_records``) about every ``API_RECORD_INTERVAL`` seconds, and when the
+process exits.
+
+The lookup that finds a write due makes it once its answer is sent: its caller does not wait,
+and no thread competes with the requests for the interpreter while they are coming. A
+background thread writes what is left when the traffic stops. With an interval of 0 each call
+writes its own records before it answers."""
 
 from __future__ import annotations
 
 import atexit
 import os
 import threading
+from functools import partial
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 
 from registry.lookup_records import LookupRecorder
 
@@ -28,13 +33,17 @@ def lookup_recorder() -> LookupRecorder:
     return current_app.extensions["lookup_recorder"]
 
 
-def records_gathered() -> None:
-    """Called after each lookup: write now (interval 0) or make sure the writer thread runs."""
+def records_gathered(response: Response) -> None:
+    """Called after each lookup with its response: write now (interval 0), or once the response
+    is sent when a write is due; and make sure the thread that writes after the traffic runs."""
     recorder = lookup_recorder()
     if recorder.interval <= 0:
         write_records(recorder)
-    else:
-        current_app.extensions["lookup_record_writer"].ensure_running()
+        return
+    app = current_app._get_current_object()
+    if recorder.claim_write():
+        response.call_on_close(partial(_write_in_context, app, recorder))
+    app.extensions["lookup_record_writer"].ensure_running()
 
 
 def write_records(recorder: LookupRecorder) -> None:
@@ -45,8 +54,14 @@ def write_records(recorder: LookupRecorder) -> None:
         current_app.logger.error("lookup records not written yet: %s", type(error).__name__)
 
 
+def _write_in_context(app: Flask, recorder: LookupRecorder) -> None:
+    with app.app_context():
+        write_records(recorder)
+
+
 class _Writer:
-    """One daemon thread per process (a forked child starts its own) that writes the records."""
+    """One daemon thread per process (a forked child starts its own) that writes the records
+    the requests left: those still pending an interval after a write was due."""
 
     def __init__(self, app: Flask, recorder: LookupRecorder) -> None:
         self.app, self.recorder = app, recorder
@@ -64,9 +79,8 @@ class _Writer:
     def _run(self) -> None:
         stop = threading.Event()
         while not stop.wait(self.recorder.interval):
-            if self.recorder.pending:
-                with self.app.app_context():
-                    write_records(self.recorder)
+            if self.recorder.claim_write(late=self.recorder.interval):
+                _write_in_context(self.app, self.recorder)
 
 
 def _write_at_exit(app: Flask, recorder: LookupRecorder) -> None:

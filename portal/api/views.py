@@ -115,8 +115,9 @@ def lookup():
     lookup_recorder().add(client_id=client.client_id, warehouse_id=client.warehouse_id, purpose=purpose,
                           identifiers=len(identifiers), invalid=invalid, opposed_digests=answer.opposed_digests,
                           moment=checked_at)
-    records_gathered()
-    return Response(_results_json(purpose, checked_at, answer), mimetype="application/json")
+    response = Response(_results_json(purpose, checked_at, answer), mimetype="application/json")
+    records_gathered(response)
+    return response
 
 
 _OPPOSED = {True: ',"opposed":true}', False: ',"opposed":false}'}

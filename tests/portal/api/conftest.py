@@ -63,12 +63,13 @@ class LiveServer(ServedApp):
 
 
 @contextlib.contextmanager
-def live_server_behind(middleware, database_url, tmp_path):
-    """A live API server whose app is wrapped in ``middleware`` (a WSGI middleware class that
-    takes the app): yields the server and the middleware, and closes the app's connections."""
+def live_server_behind(middleware, database_url, tmp_path, **overrides):
+    """A live API server whose app (``make_api_app``'s, with ``overrides``) is wrapped in
+    ``middleware`` (a WSGI middleware class that takes the app): yields the server and the
+    middleware, and closes the app's connections."""
     from portal.database import db
 
-    app = make_api_app(database_url, tmp_path)
+    app = make_api_app(database_url, tmp_path, **overrides)
     wrapper = app.wsgi_app = middleware(app.wsgi_app)
     try:
         with LiveServer(app) as server:

@@ -1,6 +1,7 @@
 """POST /api/v1/lookup and the public endpoints, over real HTTP against a live server."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ from registry.oppositions import file_opposition
 from registry.purposes import Purpose
 from registry.transparency import OppositionApplied
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
-from tests.portal.api.conftest import LiveServer, make_api_app
+from tests.portal.api.conftest import LiveServer, live_server_behind, make_api_app
 from tests.registry.nir_factory import make_nir, spaced
 
 OPPOSED = make_nir(2, 85, 2, "2A", "004", 123)
@@ -208,21 +209,67 @@ def test_lookup_records_are_gathered_and_written_together(database_url, tmp_path
     db.dispose(app)
 
 
-def test_a_background_thread_writes_the_gathered_records(database_url, tmp_path):
-    import time
+class RecordsAtClose:
+    """A WSGI middleware that counts the ``api.lookup`` audit events in the database when a
+    lookup's answer has been sent, and again once the server closed the response."""
 
-    app = make_api_app(database_url, tmp_path, API_RECORD_INTERVAL=0.05)
+    def __init__(self, app):
+        self.app = app
+        self.counts: list[tuple[int, int]] = []
+        self.engine = None
+
+    def events(self) -> int:
+        with Session(self.engine) as session:
+            return len(session.scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all())
+
+    def __call__(self, environ, start_response):
+        body = self.app(environ, start_response)
+        return _Watched(body, self) if environ["PATH_INFO"] == "/api/v1/lookup" else body
+
+
+class _Watched:
+    def __init__(self, body, watcher: RecordsAtClose) -> None:
+        self.body, self.watcher = body, watcher
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        sent = self.watcher.events()
+        self.body.close()
+        self.watcher.counts.append((sent, self.watcher.events()))
+
+
+def wait_until(condition):
+    """Polls ``condition`` however slow the machine (no time asserted); returns its last value."""
+    for _ in range(600):
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    return condition()
+
+
+def test_the_lookup_that_finds_a_write_due_makes_it_once_its_answer_is_sent(database_url, tmp_path):
     file(database_url, OPPOSED)
-    with LiveServer(app) as live:
+    with live_server_behind(RecordsAtClose, database_url, tmp_path, API_RECORD_INTERVAL=0.3) as (live, watch):
+        watch.engine = create_database_engine(database_url)
+        headers = {"Authorization": "Bearer " + live.token(live.create_warehouse("EDS après réponse"))}
+        time.sleep(0.3)  # the first period is over: this lookup finds the write due
+        assert lookup(live, headers, {"purpose": "research", "identifiers": [OPPOSED]}).status_code == 200
+        wait_until(lambda: watch.counts)
+        watch.engine.dispose()
+    assert watch.counts == [(0, 1)]  # none when the answer was sent, one once it was closed
+
+
+def test_records_left_when_the_lookups_stop_are_written_by_a_background_thread(database_url, tmp_path):
+    file(database_url, OPPOSED)
+    with live_server_behind(RecordsAtClose, database_url, tmp_path, API_RECORD_INTERVAL=2) as (live, watch):
+        watch.engine = create_database_engine(database_url)
         headers = {"Authorization": "Bearer " + live.token(live.create_warehouse("EDS fil"))}
         assert lookup(live, headers, {"purpose": "research", "identifiers": [OPPOSED]}).status_code == 200
-        events = []
-        for _ in range(600):  # waits for the writer, however slow the machine (no time asserted)
-            with app.app_context():
-                events = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all()
-                applied = db.session().scalars(select(OppositionApplied)).all()
-            if events:
-                break
-            time.sleep(0.05)
-    db.dispose(app)
-    assert [json.loads(e.details)["calls"] for e in events] == [1] and len(applied) == 1
+        written = wait_until(watch.events)  # no lookup comes to write them
+        with Session(watch.engine) as session:
+            applied = session.scalars(select(OppositionApplied)).all()
+        watch.engine.dispose()
+    assert watch.counts == [(0, 0)]  # within the first period: the lookup did not write
+    assert written == 1 and len(applied) == 1
