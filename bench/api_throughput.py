@@ -66,6 +66,7 @@ def fill(url: str, count: int) -> list[str]:
             connection.exec_driver_sql("VACUUM (ANALYZE) subjects")
             connection.exec_driver_sql("CHECKPOINT")
     engine.dispose()
+    os.sync()  # and the system's write-back of the loaded files, likewise
     return stored
 
 
