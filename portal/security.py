@@ -9,6 +9,7 @@ memory by default or in ``RATELIMIT_STORAGE_URI`` (e.g. Redis) when several proc
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, render_template
@@ -41,18 +42,32 @@ def origin_of(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
+@functools.lru_cache(maxsize=8)
+def security_headers(franceconnect_issuer: str | None, psc_issuer: str | None,
+                     production: bool) -> tuple[tuple[str, str, str], ...]:
+    """The headers every response carries, as (lower-case name, name, value), for a
+    configuration: computed once, not at every response."""
+    targets = tuple(o for o in (origin_of(franceconnect_issuer), origin_of(psc_issuer)) if o)
+    headers = [
+        ("Content-Security-Policy", content_security_policy(targets)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if production:
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return tuple((name.lower(), name, value) for name, value in headers)
+
+
 def set_security_headers(response: Response) -> Response:
+    """Add each security header the response does not set itself."""
     config = current_app.config
-    targets = tuple(o for o in (origin_of(config.get("FRANCECONNECT_ISSUER")), origin_of(config.get("PSC_ISSUER"))) if o)
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(targets))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if config.get("PRODUCTION"):
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    wanted = security_headers(config.get("FRANCECONNECT_ISSUER"), config.get("PSC_ISSUER"),
+                              bool(config.get("PRODUCTION")))
+    present = {name.lower() for name in response.headers.keys()}
+    response.headers.extend([(name, value) for lower, name, value in wanted if lower not in present])
     return response
 
 

@@ -63,6 +63,9 @@ def test_a_vanity_link_counts_once_then_drops_the_code(client, app, campaign):
     assert response.headers["Location"] == "/campagnes/votre-choix"
     assert "affiche1" not in response.headers["Location"]
     assert response.headers["Cache-Control"] == "no-store"
+    # its own referrer policy is kept (not doubled), and the other security headers are added
+    assert response.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert response.headers["X-Frame-Options"] == "DENY"
     assert arrivals(app) == 1
     visit(client, "/campagnes/votre-choix")
     assert arrivals(app) == 1  # the landing page itself counts nothing
