@@ -11,18 +11,9 @@ from flask import Blueprint, Flask, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from portal.api.problems import ApiProblem, from_http_exception, problem_response
-from portal.security import limiter
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
-
-
-@limiter.request_filter
-def _counted_by_the_api_itself() -> bool:
-    """The pages' rate limiter (Flask-Limiter) has no limit on the API, whose calls count
-    against the warehouses' quotas (``portal.api.quota``); skipping it spares every API call
-    the limiter's resolution of limits it would find empty."""
-    return request.path.startswith(PREFIX + "/")
 
 
 @bp.errorhandler(ApiProblem)
@@ -74,9 +65,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
     app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
 
-    from portal.api import auth, jobs, private, queue, quota, records, views  # noqa: F401  (the views register on ``bp``)
+    from portal.api import auth, jobs, pages_only, private, queue, quota, records, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf
 
+    if pages_only.skip_on_api_calls(app) != 3:
+        app.logger.warning("the pages' rate limiter hooks were not all found: API calls run them too")
     auth.init_app(app)
     records.init_app(app)
     quota.init_app(app)
