@@ -80,38 +80,66 @@ def record_sightings(
     session: Session, warehouse_id: int, purpose: Purpose, seen: Mapping[bytes, tuple[dt.datetime, dt.datetime]]
 ) -> int:
     """``record_applications`` for sightings gathered over a while: digest -> (first, last) time
-    it was found. A new record starts at ``first``; an existing one moves to ``last`` when stale."""
+    it was found. A new record starts at ``first``; an existing one moves to ``last`` when stale.
+
+    On PostgreSQL each group of ``UPSERT_CHUNK`` records is one statement over arrays sent as
+    text (``unnest``): a row-by-row ``executemany`` spent 24 us of Python per record (now 2.5), and
+    a batch lookup or a job may note thousands of people at once. SQLite's ``executemany``
+    runs its loop in C."""
     unique = sorted(seen)
     if not unique:
         return 0
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    marker = "%s" if postgres else "?"
-    sql = (
-        "INSERT INTO oppositions_applied (id_hash, warehouse_id, purpose_bit, first_seen, last_seen) "
-        f"VALUES ({', '.join([marker] * 5)}) "
-        "ON CONFLICT (id_hash, warehouse_id, purpose_bit) DO UPDATE SET last_seen = excluded.last_seen "
-        f"WHERE oppositions_applied.last_seen < {marker}"
-    )
-    # the sqlite3 driver's datetime adapter is deprecated: SQLite gets the same text SQLAlchemy stores
-    convert = _naive if postgres else (lambda moment: _sqlite_text(_naive(moment)))
-    converted: dict[dt.datetime, object] = {}  # a group's sightings share few distinct moments
-
-    def value(moment: dt.datetime):
-        if moment not in converted:
-            converted[moment] = convert(moment)
-        return converted[moment]
-
-    rows = []
-    for digest in unique:
-        first, last = seen[digest]
-        rows.append((digest, warehouse_id, purpose.bit, value(first), value(last), value(last - REFRESH_AFTER)))
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, rows)
+        if connection.dialect.name == "postgresql":
+            for start in range(0, len(unique), UPSERT_CHUNK):
+                part = unique[start:start + UPSERT_CHUNK]
+                cursor.execute(_POSTGRES_UPSERT, (
+                    warehouse_id, purpose.bit, "{" + ",".join(digest.hex() for digest in part) + "}",
+                    _stamps([seen[digest][0] for digest in part]), _stamps([seen[digest][1] for digest in part]),
+                    int(REFRESH_AFTER.total_seconds())))
+        else:
+            text: dict[dt.datetime, str] = {}  # a group's sightings share few distinct moments
+
+            def value(moment: dt.datetime) -> str:
+                if moment not in text:
+                    text[moment] = _sqlite_text(_naive(moment))
+                return text[moment]
+
+            rows = []
+            for digest in unique:
+                first, last = seen[digest]
+                rows.append((digest, warehouse_id, purpose.bit, value(first), value(last), value(last - REFRESH_AFTER)))
+            cursor.executemany(_SQLITE_UPSERT, rows)
     finally:
         cursor.close()
     return len(unique)
+
+
+UPSERT_CHUNK = 10_000
+_POSTGRES_UPSERT = (
+    "INSERT INTO oppositions_applied (id_hash, warehouse_id, purpose_bit, first_seen, last_seen) "
+    "SELECT decode(h, 'hex'), %s, %s, f, l FROM unnest(%s::text[], %s::timestamp[], %s::timestamp[]) AS s(h, f, l) "
+    "ON CONFLICT (id_hash, warehouse_id, purpose_bit) DO UPDATE SET last_seen = excluded.last_seen "
+    "WHERE oppositions_applied.last_seen < excluded.last_seen - make_interval(secs => %s)"
+)
+# the sqlite3 driver's datetime adapter is deprecated: SQLite gets the same text SQLAlchemy stores
+_SQLITE_UPSERT = (
+    "INSERT INTO oppositions_applied (id_hash, warehouse_id, purpose_bit, first_seen, last_seen) "
+    "VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (id_hash, warehouse_id, purpose_bit) DO UPDATE SET last_seen = excluded.last_seen "
+    "WHERE oppositions_applied.last_seen < ?"
+)
+
+
+def _stamps(moments: list[dt.datetime]) -> str:
+    """Naive UTC moments as the text of a PostgreSQL ``timestamp[]`` (each distinct one written once)."""
+    text: dict[dt.datetime, str] = {}
+    for moment in moments:
+        if moment not in text:
+            text[moment] = '"' + _naive(moment).isoformat(sep=" ") + '"'
+    return "{" + ",".join(map(text.__getitem__, moments)) + "}"
 
 
 def applications_for(session: Session, keyring: Keyring, identifier: Identifier) -> list[Application]:
