@@ -5,9 +5,10 @@
 
 Fills a database with ``--count`` oppositions (``fill``), starts gunicorn on a free port, then:
 
-(a) batches of 10,000 identifiers per request from a separate load-generator process (4
-    connections): identifiers/s, beside the bare in-process validate + hash + check loop
-    (``lookup_batch`` on the same database) of the same run;
+(a) batches of 10,000 identifiers per request from separate load-generator processes (4
+    connections): identifiers/s (the median of 3 measures), beside the bare in-process
+    validate + hash + check loop (``lookup_batch`` on the same database, median of 3) of the
+    same run;
 (b) single-identifier lookups at concurrency 16 with ``wrk`` (Debian package): requests/s, p50 and
     p99, beside the app's no-op endpoint measured the same way in the same run;
 (c) a ``--job-lines`` bulk job through the Huey worker: total seconds from upload to done, and the
@@ -214,7 +215,7 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
                               auth=(credentials["client_id"], credentials["client_secret"])).json()["access_token"]
         if "a" in args.parts:
             baseline = in_process_rate(url, query_list)
-            rate = bench_batches(base, token, query_list)
+            rate = statistics.median(bench_batches(base, token, query_list) for _ in range(3))
             print(f"(a) batches of 10,000 over HTTP   {rate:>10,.0f} ids/s   "
                   f"baseline in-process validate+hash+check {baseline:,.0f} ids/s (one core)", flush=True)
         if "b" in args.parts:
