@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from campaigns import learning
