@@ -119,7 +119,16 @@ def console_errors() -> list[str]:
 
 @pytest.fixture
 def page(context, console_errors):
+    from playwright.sync_api import Error as PlaywrightError
+
     page = context.new_page()
     page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     yield page
+    # A test may end on a click whose navigation is still under way; closing the page in the
+    # middle of it has hung chromium (twice in full runs, in ``page.close``). Let the page's
+    # requests settle first: this wait has a time limit, closing has none.
+    try:
+        page.wait_for_load_state("networkidle", timeout=30_000)
+    except PlaywrightError:
+        pass
     page.close()
