@@ -15,13 +15,14 @@ from functools import partial, wraps
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
+from portal.api import PREFIX
 from portal.security import limiter
+
+_API_PATHS = PREFIX + "/"
 
 
 def api_call() -> bool:
-    from portal.api import PREFIX
-
-    return request.path.startswith(PREFIX + "/")
+    return request.path.startswith(_API_PATHS)
 
 
 class PagesSessionInterface(SecureCookieSessionInterface):
