@@ -6,9 +6,11 @@ sensitive value the registry handles, so nothing here ever puts it in an excepti
 
 Two validation paths give the same answers:
 
-* ``identifier_error`` is the hot path for batch lookups (millions of identifiers): one
-  precompiled regular expression for the structure, then an integer ``mod 97`` for the key. Only
-  when the expression rejects does it run the precise rules, to name the reason.
+* ``identifier_error`` is the fast path for one identifier at a time: one precompiled regular
+  expression for the structure, then an integer ``mod 97`` for the key. Only when the expression
+  rejects does it run the precise rules, to name the reason. Batch lookups (millions of
+  identifiers) use ``registry.identifier_batches``, which gives the same answers for a whole
+  batch at once.
 * ``parse_identifier`` runs the precise rules one by one and decodes the fields.
 
 The precise rules are checked in this fixed order, so each kind of mistake has one stable reason

@@ -21,7 +21,7 @@ from psycopg import pq
 from sqlalchemy.orm import Session
 
 from registry.db import DriverConnection, driver_connection
-from registry.identifiers import identifier_error, normalise_fast
+from registry.identifier_batches import identifier_errors, normalise_many
 from registry.keyring import Keyring
 from registry.membership import membership_index
 from registry.purposes import Purpose
@@ -195,8 +195,8 @@ def _keys(digests: Sequence[bytes]) -> list[int]:
 
 def _validated(keyring: Keyring, identifiers: Sequence[str]) -> tuple[list[str | None], list[bytes]]:
     """Each identifier's reason code (None when valid), and the digests of the valid ones."""
-    normalised = [normalise_fast(raw) for raw in identifiers]
-    errors = [identifier_error(value) for value in normalised]
+    normalised = normalise_many(identifiers)
+    errors = identifier_errors(normalised)
     return errors, keyring.hasher.digest_many([v for v, error in zip(normalised, errors) if error is None])
 
 
