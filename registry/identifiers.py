@@ -171,8 +171,8 @@ def normalise_fast(raw: str) -> str:
 
 
 def identifier_error(normalised: str) -> str | None:
-    """None if the already-normalised matricule is valid, else the reason code. This is the
-    batch hot path: a valid number costs one regex match, one int() and one ``mod 97``; the
+    """None if the already-normalised matricule is valid, else the reason code. One at a time
+    (``registry.identifier_batches`` checks whole batches): a valid number costs one regex match, one int() and one ``mod 97``; the
     precise rule-by-rule checks only run to name the reason of a rejection."""
     if _fast_match(normalised) is None:
         return _explain(normalised)
