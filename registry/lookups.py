@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 from typing import NamedTuple
 
 import numpy as np
@@ -197,13 +198,24 @@ def _validated(keyring: Keyring, identifiers: Sequence[str]) -> tuple[list[str |
     """Each identifier's reason code (None when valid), and the digests of the valid ones."""
     normalised = normalise_many(identifiers)
     errors = identifier_errors(normalised)
-    return errors, keyring.hasher.digest_many([v for v, error in zip(normalised, errors) if error is None])
+    if errors.count(None) < len(errors):
+        normalised = list(compress(normalised, map(not_, errors)))
+    return errors, keyring.hasher.digest_many(normalised)
+
+
+_INSERT_BELOW = 64  # invalid identifiers of a batch, below which their places are made by insertion
 
 
 def _answer(
     identifiers: Sequence[str], errors: list[str | None], digests: list[bytes], found: set[bytes]
 ) -> BatchAnswer:
-    matches = [digest in found for digest in digests]
-    answers = iter(matches)
-    opposed = [None if error else next(answers) for error in errors]
-    return BatchAnswer(identifiers, opposed, errors, [d for d, m in zip(digests, matches) if m] if found else [])
+    matches = list(map(found.__contains__, digests)) if found else [False] * len(digests)
+    opposed: list[bool | None] = matches.copy() if found else matches
+    invalid = len(identifiers) - len(digests)
+    if 0 < invalid < _INSERT_BELOW:  # a few: each None goes in its place, the loop runs in C
+        for index in compress(range(len(errors)), errors):
+            opposed.insert(index, None)
+    elif invalid:
+        answers = iter(matches)
+        opposed = [None if error else next(answers) for error in errors]
+    return BatchAnswer(identifiers, opposed, errors, list(compress(digests, matches)) if found else [])

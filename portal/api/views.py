@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import compress
 from json.encoder import encode_basestring_ascii as _quote
 
 import orjson
@@ -120,31 +121,40 @@ def lookup():
     return response
 
 
-_OPPOSED = {True: ',"opposed":true}', False: ',"opposed":false}'}
-
-
 def _results_json(purpose, checked_at, answer) -> str:
     """The response body, written directly: for 10,000 results this is several times faster than
-    building one dict per result for ``json.dumps``, and gives the same JSON. When no identifier
-    of the batch needs escaping (the usual case), each is put between quotes as it is."""
-    quote = _plain_quote if _NEEDS_ESCAPE("".join(answer.identifiers)) is None else _quote
-    parts = []
-    append = parts.append
-    for identifier, opposed, error in zip(answer.identifiers, answer.opposed, answer.errors):
-        if error is None:
-            append('{"identifier":' + quote(identifier) + _OPPOSED[opposed])
-        else:
-            append('{"identifier":' + quote(identifier) + ',"error":"' + error + '"}')
+    building one dict per result for ``json.dumps``, and gives the same JSON.
+
+    The body alternates each identifier with what follows it up to the next identifier (the end
+    of its result and the start of the next one), so that it is joined in one call. When no
+    identifier of the batch needs escaping (the usual case), each is put between quotes as it is.
+    """
+    identifiers = answer.identifiers
+    if _NEEDS_ESCAPE("".join(identifiers)) is None:
+        values, quote = identifiers, '"'
+    else:
+        values, quote = list(map(_quote, identifiers)), ""  # _quote adds the quotes
+    after = list(map(_AFTER[quote].__getitem__, answer.opposed))
+    errors = answer.errors
+    for index in compress(range(len(errors)), errors):
+        after[index] = f'{quote},"error":"{errors[index]}"}},{_NEXT}{quote}'
+    after[-1] = after[-1][: -len(_NEXT + quote) - 1]  # the last result closes the array
+    parts = [""] * (2 * len(values))
+    parts[0::2] = values
+    parts[1::2] = after
     head = json.dumps({"purpose": purpose.code, "checked_at": checked_at.isoformat().replace("+00:00", "Z")})
-    return head[:-1] + ',"results":[' + ",".join(parts) + "]}"
+    return head[:-1] + ',"results":[' + _NEXT + quote + "".join(parts) + "]}"
+
+
+_NEXT = '{"identifier":'
+# what follows an answered identifier, with and without the quotes around identifiers
+_AFTER = {quote: {True: f'{quote},"opposed":true}},{_NEXT}{quote}', False: f'{quote},"opposed":false}},{_NEXT}{quote}',
+                  None: None}
+          for quote in ('"', "")}
 
 
 # anything but printable ASCII, the quote and the backslash: what ``_quote`` would escape
 _NEEDS_ESCAPE = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]').search
-
-
-def _plain_quote(value: str) -> str:
-    return '"' + value + '"'
 
 
 @bp.get("/purposes")

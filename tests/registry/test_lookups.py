@@ -44,6 +44,21 @@ def test_answers_come_in_input_order_with_errors_on_their_own_line(session, keyr
     assert [r.identifier for r in answer] == sent, "each answer carries the identifier as sent"
 
 
+@pytest.mark.parametrize("invalid", [1, 63, 64, 300])
+def test_invalid_identifiers_keep_their_places_however_many(session, keyring, filed, invalid):
+    """A few invalid identifiers get their places one way, many another: both keep input order."""
+    valid = [OPPOSED, NOT_FILED, spaced(OPPOSED), AI_ONLY]
+    sent = [valid[i % 4] for i in range(200)]
+    for i in range(invalid):
+        sent.insert((i * 7) % (len(sent) + 1), ("", "x", OPPOSED[:-2] + "00")[i % 3])
+    answer = lookup_batch(session, keyring, sent, Purpose.RESEARCH)
+    by_value = {OPPOSED: True, NOT_FILED: False, spaced(OPPOSED): True, AI_ONLY: False}
+    reasons = {"": "empty", "x": "length", OPPOSED[:-2] + "00": "checksum"}
+    expected = [(by_value.get(value), reasons.get(value)) for value in sent]
+    assert [(r.opposed, r.error) for r in answer] == expected
+    assert len(answer.opposed_digests) == 100
+
+
 def test_the_purpose_decides(session, keyring, filed):
     assert [r.opposed for r in lookup_batch(session, keyring, [AI_ONLY, OPPOSED], Purpose.AI)] == [True, True]
     assert [r.opposed for r in lookup_batch(session, keyring, [AI_ONLY], Purpose.STATISTICS)] == [False]

@@ -31,3 +31,13 @@ def test_identifiers_that_need_escaping_come_back_as_sent():
     sent = ["285022A00412345", 'with "quotes"', "back\\slash", "accentué", "line\nbreak", "\u2028", "\x7f"]
     answer = BatchAnswer(sent, [False] * len(sent), [None] * len(sent))
     assert json.loads(_results_json(Purpose.RESEARCH, MOMENT, answer)) == expected(answer)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="0123456789AB .-x", max_size=17),
+                          st.sampled_from([(True, None), (False, None), (None, "length"), (None, "checksum")])),
+                min_size=1, max_size=30))
+def test_the_body_is_the_json_of_the_answers_without_escapes(rows):
+    """Identifiers as warehouses send them: nothing to escape, the path nearly every batch takes."""
+    answer = BatchAnswer([r[0] for r in rows], [r[1][0] for r in rows], [r[1][1] for r in rows])
+    assert json.loads(_results_json(Purpose.RESEARCH, MOMENT, answer)) == expected(answer)
