@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -100,17 +101,16 @@ def record_sightings(
                     _stamps([seen[digest][0] for digest in part]), _stamps([seen[digest][1] for digest in part]),
                     int(REFRESH_AFTER.total_seconds())))
         else:
-            text: dict[dt.datetime, str] = {}  # a group's sightings share few distinct moments
-
-            def value(moment: dt.datetime) -> str:
-                if moment not in text:
-                    text[moment] = _sqlite_text(_naive(moment))
-                return text[moment]
-
+            # a group's sightings share few distinct moments: each is written as text once, with
+            # the moment before which a record seen then is stale
+            moments = set(chain.from_iterable(seen.values()))
+            text = {moment: _sqlite_text(_naive(moment)) for moment in moments}
+            stale = {moment: _sqlite_text(_naive(moment - REFRESH_AFTER)) for moment in moments}
+            bit = purpose.bit
             rows = []
             for digest in unique:
                 first, last = seen[digest]
-                rows.append((digest, warehouse_id, purpose.bit, value(first), value(last), value(last - REFRESH_AFTER)))
+                rows.append((digest, warehouse_id, bit, text[first], text[last], stale[last]))
             cursor.executemany(_SQLITE_UPSERT, rows)
     finally:
         cursor.close()
