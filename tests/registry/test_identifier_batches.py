@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.identifier_batches import identifier_errors, normalise_many
+from registry.identifier_batches import VECTOR_FROM, identifier_errors, normalise_many
 from registry.identifiers import identifier_error, normalise_fast
 from tests.registry.nir_factory import SyntheticNir, nir_key, replace_at, valid_nirs
 from tests.registry.test_identifiers_properties import bodies_with_right_key, near_misses
@@ -23,6 +23,11 @@ CHARACTERS = "0123456789ABab?x \u0665\uff11\u00e9"
 
 def one_by_one(values: list[str]) -> list[str | None]:
     return [identifier_error(value) for value in values]
+
+
+def large(batch: list[str]) -> list[str]:
+    """``batch`` repeated up to the size from which batches are checked as vectors."""
+    return batch * (VECTOR_FROM // len(batch) + 1)
 
 
 @settings(max_examples=40, deadline=None)
@@ -49,7 +54,7 @@ def test_every_substitution_with_every_key_gets_its_own_reason(nir: SyntheticNir
     )
 )
 def test_mixed_batches_agree_with_the_one_by_one_path(cases: list[SyntheticNir]) -> None:
-    batch = [case.value for case in cases]
+    batch = large([case.value for case in cases])
     errors = identifier_errors(batch)
     expected = one_by_one(batch)
     assert errors == expected
@@ -66,6 +71,7 @@ def test_corsica_20_follows_the_year_in_a_batch(cases: list[SyntheticNir], year:
     for case in cases:
         body = case.value[0] + f"{year:02d}" + case.value[3:5] + "20" + case.value[7:13]
         batch.append(body + nir_key(body))
+    batch = large(batch)
     errors = identifier_errors(batch)
     expected = one_by_one(batch)
     assert errors == expected
@@ -105,10 +111,22 @@ def test_keys_at_their_bounds_are_checked_like_one_by_one() -> None:
     assert errors.count(None) >= len(bodies)
 
 
+@SETTINGS
+@given(cases=st.lists(st.one_of(valid_nirs(), near_misses()), min_size=1, max_size=VECTOR_FROM + 10))
+def test_small_and_large_batches_answer_alike(cases: list[SyntheticNir]) -> None:
+    """Either side of VECTOR_FROM, and a batch whose identifiers are checked on their own."""
+    batch = [case.value for case in cases]
+    errors = identifier_errors(batch)
+    alone = [identifier_errors([value])[0] for value in batch]
+    assert errors == alone == one_by_one(batch)
+
+
 def test_empty_batch_and_batches_of_other_lengths() -> None:
     assert identifier_errors([]) == []
     assert normalise_many([]) == []
-    assert identifier_errors(["", "1", "12345678901234", "1234567890123456"]) == ["empty", "length", "length", "length"]
+    others = ["", "1", "12345678901234", "1234567890123456"]
+    assert identifier_errors(others) == ["empty", "length", "length", "length"]
+    assert identifier_errors(large(others)) == large(["empty", "length", "length", "length"])
 
 
 SEPARATED = st.lists(st.sampled_from(["", "", " ", ".", "-", " - ", "\u00a0", "\t", "\n", "\r\n"]), min_size=16, max_size=16)
