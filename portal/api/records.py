@@ -22,7 +22,7 @@ from portal.database import db
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("API_RECORD_INTERVAL", 1.0)
+    app.config.setdefault("API_RECORD_INTERVAL", 10.0)
     recorder = LookupRecorder(float(app.config["API_RECORD_INTERVAL"]))
     app.extensions["lookup_recorder"] = recorder
     app.extensions["lookup_record_writer"] = _Writer(app, recorder)
