@@ -130,6 +130,9 @@ def _results_json(purpose, checked_at, answer) -> str:
     identifier of the batch needs escaping (the usual case), each is put between quotes as it is.
     """
     identifiers = answer.identifiers
+    head = json.dumps({"purpose": purpose.code, "checked_at": checked_at.isoformat().replace("+00:00", "Z")})
+    if not identifiers:
+        return head[:-1] + ',"results":[]}'
     if _NEEDS_ESCAPE("".join(identifiers)) is None:
         values, quote = identifiers, '"'
     else:
@@ -142,7 +145,6 @@ def _results_json(purpose, checked_at, answer) -> str:
     parts = [""] * (2 * len(values))
     parts[0::2] = values
     parts[1::2] = after
-    head = json.dumps({"purpose": purpose.code, "checked_at": checked_at.isoformat().replace("+00:00", "Z")})
     return head[:-1] + ',"results":[' + _NEXT + quote + "".join(parts) + "]}"
 
 

@@ -41,3 +41,8 @@ def test_the_body_is_the_json_of_the_answers_without_escapes(rows):
     """Identifiers as warehouses send them: nothing to escape, the path nearly every batch takes."""
     answer = BatchAnswer([r[0] for r in rows], [r[1][0] for r in rows], [r[1][1] for r in rows])
     assert json.loads(_results_json(Purpose.RESEARCH, MOMENT, answer)) == expected(answer)
+
+
+def test_an_empty_answer_has_no_results():
+    answer = BatchAnswer([], [], [])
+    assert json.loads(_results_json(Purpose.RESEARCH, MOMENT, answer)) == expected(answer)
