@@ -25,7 +25,7 @@ from typing import Final
 
 import numpy as np
 
-from registry.identifiers import identifier_error, normalise_fast
+from registry.identifiers import _CORSICA_DIGITS, _CORSICA_SPLIT_YEAR, identifier_error, normalise_fast
 
 # What normalise_fast reduces to removing " .-" and upper-casing: ASCII letters, digits and those
 # three separators (no other whitespace, which strip() would also remove at the ends).
@@ -94,13 +94,14 @@ def _well_formed_with_key(characters: np.ndarray) -> np.ndarray:
     overseas_ok &= c[8] * 10 + c[9] >= 1
     abroad = (department == 99) & (after_department >= 101)
     ok &= metropolitan | overseas_ok | abroad
-    ok &= ~((c[1] * 10 + c[2] >= 76) & (department == 20))  # "20" for Corsica only before 1976
+    ok &= ~((c[1] * 10 + c[2] >= _CORSICA_SPLIT_YEAR % 100) & (department == 20))  # "20": Corsica before 1976
     ok &= c[10] * 100 + c[11] * 10 + c[12] >= 1  # order 001-999
     # the key: 97 - (body mod 97), the body reading "2A" as 19 and "2B" as 18; its first 7 and
     # last 6 characters are read apart, each within 32 bits
     c = c.astype(np.int32)
-    c[5] = np.where(corsica, 1, c[5])
-    c[6] = np.where(corsica, np.where(c[6] == _A, 9, 8), c[6])
+    key_digits = np.where(c[6] == _A, int(_CORSICA_DIGITS["A"]), int(_CORSICA_DIGITS["B"]))
+    c[5] = np.where(corsica, key_digits // 10, c[5])
+    c[6] = np.where(corsica, key_digits % 10, c[6])
     high = _HIGH_WEIGHTS @ c[:7]
     low = _LOW_WEIGHTS @ c[7:13]
     ok &= 97 - (high % 97 * _MILLION_MOD_97 + low) % 97 == c[13] * 10 + c[14]
