@@ -210,7 +210,7 @@ def _answer(
     identifiers: Sequence[str], errors: list[str | None], digests: list[bytes], found: set[bytes]
 ) -> BatchAnswer:
     matches = list(map(found.__contains__, digests)) if found else [False] * len(digests)
-    opposed: list[bool | None] = matches.copy() if found else matches
+    opposed: list[bool | None] = matches.copy()
     invalid = len(identifiers) - len(digests)
     if 0 < invalid < _INSERT_BELOW:  # a few: each None goes in its place, the loop runs in C
         for index in compress(range(len(errors)), errors):
