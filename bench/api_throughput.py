@@ -106,6 +106,12 @@ def wait_up(base: str) -> None:
     raise RuntimeError("the server did not start")
 
 
+def _wrk_post(token: str) -> str:
+    """The start of a wrk script that posts JSON with ``token``."""
+    return ('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+
+
 def batches_script(path: Path, token: str, query_list: list[str]) -> Path:
     """A wrk script that sends the query list as batches of ``BATCH``, in turn: each wrk thread
     starts at a different batch, and every request carries a whole batch (a JSON body of about
@@ -113,9 +119,8 @@ def batches_script(path: Path, token: str, query_list: list[str]) -> Path:
     bodies = [json.dumps({"purpose": "research", "identifiers": query_list[i:i + BATCH]})
               for i in range(0, len(query_list), BATCH)]
     path.write_text(
-        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-        "local bodies = {\n" + ",\n".join(f"[==[{body}]==]" for body in bodies) + "\n}\n"
+        _wrk_post(token)
+        + "local bodies = {\n" + ",\n".join(f"[==[{body}]==]" for body in bodies) + "\n}\n"
         "local threads = 0\n"
         "function setup(thread) thread:set('turn', threads * 7); threads = threads + 1 end\n"
         "function request() turn = turn % #bodies + 1; return wrk.format(nil, nil, nil, bodies[turn]) end\n")
@@ -214,9 +219,7 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
         if "b" in args.parts:
             script = folder / "single.lua"
             body = json.dumps({"purpose": "research", "identifiers": [query_list[0]]})
-            script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-                              f'wrk.headers["Content-Type"] = "application/json"\n'
-                              f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+            script.write_text(_wrk_post(token) + f"wrk.body = {json.dumps(body)}\n")
             noop = wrk(base + "/api/v1/noop", args.seconds)
             single = wrk(base + "/api/v1/lookup", args.seconds, script)
             print(f"(b) single lookups, concurrency 16 {single[0]:>9,.0f} req/s  p50 {single[1]:.2f} ms  "
