@@ -46,6 +46,16 @@ class IdentifierHasher:
         outer.update(inner.digest())
         return outer.digest()
 
+    def digest_text(self, text: str) -> bytes:
+        """The HMAC of any text (UTF-8), for keyed hashes of what is not an identifier, such as
+        an identity provider's subject. Callers put a prefix of their own before the text, so
+        that no such hash can equal an identifier's."""
+        inner = self._inner.copy()
+        inner.update(text.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
     def digest_many(self, values: list[str]) -> list[bytes]:
         """``digest`` for a whole batch, with the per-call lookups hoisted out of the loop."""
         inner_copy, outer_copy = self._inner.copy, self._outer.copy

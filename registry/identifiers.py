@@ -57,6 +57,8 @@ IDENTITY_REASONS: Final[dict[str, str]] = {
     "birth_year_mismatch": "The birth year does not match the identifier.",
     "birth_month_mismatch": "The birth month does not match the identifier.",
     "birthdate_invalid": "The birth date is not a valid date.",
+    "birth_department_mismatch": "The birth department does not match the identifier.",
+    "birth_country_mismatch": "The birth country does not match the identifier.",
     "department_era_mismatch": (
         "The birth department does not match the birth year "
         "(Corsica is 20 before 1976, 2A or 2B from 1976)."

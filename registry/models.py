@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Index,
     ForeignKey,
@@ -115,8 +116,15 @@ class OppositionVersion(Base):
     effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     receipt_reference: Mapped[str] = mapped_column(String(32), unique=True)
+    # The claim this version changed, and that claim's purposes after it (``purposes_mask`` is the
+    # person's effective opposition after it: the union of every active claim). None on versions
+    # written before claims existed and not yet attributed.
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("opposition_claims.id"), index=True)
+    claim_mask: Mapped[int | None] = mapped_column(Integer)
+    evidence: Mapped[str | None] = mapped_column(String(32))  # what an agent checked to weaken
 
     subject: Mapped[Subject] = relationship(back_populates="versions")
+    claim: Mapped[Claim | None] = relationship()
 
     @property
     def purposes(self):
@@ -124,6 +132,45 @@ class OppositionVersion(Base):
 
     def __repr__(self) -> str:
         return f"OppositionVersion(subject_id={self.subject_id}, version={self.version}, action={self.action!r})"
+
+
+class Claim(Base):
+    """One holder's "no" for one person: the person's effective opposition is the union of the
+    active claims (``purposes_mask`` != 0) of every holder.
+
+    A holder is an account (``account:<id>``, for itself while unproved, or as a proxy), an
+    offline channel (``channel:counter``, ``channel:post``, ``channel:phone``) or the proved
+    person (``person``). A holder sees, narrows and withdraws its own claim only; the person
+    supersedes every claim (``registry.ownership`` holds those rules). ``visible_until`` ends a
+    minor's proxy's view of its claim on the minor's 18th birthday.
+    """
+
+    __tablename__ = "opposition_claims"
+    __table_args__ = (UniqueConstraint("subject_id", "holder", name="uq_opposition_claims_subject_holder"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    relation: Mapped[str] = mapped_column(String(16))  # person, self, proxy, agent
+    proxy_for: Mapped[str | None] = mapped_column(String(24))  # minor, protected_adult
+    purposes_mask: Mapped[int] = mapped_column(Integer, default=0)
+    visible_until: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # ended by the person
+
+    subject: Mapped[Subject] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.purposes_mask != 0
+
+    @property
+    def purposes(self):
+        return purposes_of(self.purposes_mask)
+
+    def __repr__(self) -> str:
+        return f"Claim(id={self.id}, subject_id={self.subject_id}, relation={self.relation!r})"
 
 
 class AuditEvent(Base):

@@ -1,9 +1,12 @@
-"""Filing, changing, withdrawing and re-filing oppositions.
+"""Claims and versions: the mechanics of changing a person's opposition.
 
-Every change is a new ``OppositionVersion``; the subject row caches the resulting state so a
-lookup reads one row. These functions take the caller's session, may flush, and never commit:
-the view, command or job that calls them owns the transaction, so a failure leaves nothing half
-written. Filing exactly what is already in force is idempotent: it returns the version in force.
+A person's opposition is held as claims, one per holder (``registry.models.Claim``); what is in
+force is their union, cached on the subject row so that a lookup reads one row. Every change of
+a claim is a new ``OppositionVersion`` written here, in ``_new_version``, under the audit chain's
+lock. These functions do not ask who may change what: ``registry.ownership`` holds those rules
+and is what the portal calls. They take the caller's session, may flush, and never commit: the
+view, command or job that calls them owns the transaction, so a failure leaves nothing half
+written. Setting a claim to what it already holds is idempotent: it returns that claim's version.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from registry.audit import lock_chain, record_event
@@ -21,25 +24,36 @@ from registry.errors import InvalidChoice, NoActiveOpposition, NothingChosen
 from registry.hashing import lookup_key
 from registry.identifiers import Identifier
 from registry.keyring import Keyring
-from registry.models import OppositionVersion, Subject, utcnow
+from registry.models import Claim, OppositionVersion, Subject, utcnow
 from registry.purposes import ALL_PURPOSES_MASK, Purpose, mask_of, purposes_of
-from registry.statistics import record_opposition_change
+from registry.statistics import record_effective_change
 
 CHANNELS = ("online", "counter", "phone", "post")
 ACTORS = ("self", "proxy", "agent")
 PROXY_KINDS = ("minor", "protected_adult")
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
+PERSON_HOLDER = "person"
+CHANNEL_HOLDER = "channel:"
 
 
 @dataclass(frozen=True)
 class Filing:
-    """Who files, how, and for whom. ``proxy_for`` is set when ``actor`` is ``proxy``."""
+    """Who files, how, and for whom. ``proxy_for`` is set when ``actor`` is ``proxy``.
+
+    ``holder`` names the claim the filing changes (see ``registry.models.Claim``); when unset it
+    follows from the rest: an agent's filing is its channel's claim, an account's its own
+    (``filed_by``), and a filing by the person with no account the person's. ``evidence`` is what
+    an agent checked before weakening (``registry.ownership``); ``visible_until`` ends a minor's
+    proxy's view of its claim."""
 
     channel: str = "online"
     actor: str = "self"
     proxy_for: str | None = None
     filed_by: str | None = None
     effective_at: dt.datetime | None = None
+    holder: str | None = None
+    evidence: str | None = None
+    visible_until: dt.date | None = None
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNELS or self.actor not in ACTORS:
@@ -48,6 +62,23 @@ class Filing:
             raise InvalidChoice("a proxy filing names whom it is for, and only a proxy filing does")
         if self.proxy_for is not None and self.proxy_for not in PROXY_KINDS:
             raise InvalidChoice()
+
+    @property
+    def holder_key(self) -> str:
+        if self.holder is not None:
+            return self.holder
+        if self.actor == "agent":
+            return CHANNEL_HOLDER + self.channel
+        return self.filed_by or (PERSON_HOLDER if self.actor == "self" else "proxy")
+
+    @property
+    def relation(self) -> str:
+        holder = self.holder_key
+        if holder == PERSON_HOLDER:
+            return "person"
+        if holder.startswith(CHANNEL_HOLDER):
+            return "agent"
+        return "proxy" if self.actor == "proxy" else "self"
 
 
 @dataclass(frozen=True)
@@ -86,6 +117,13 @@ def opposition_history(session: Session, keyring: Keyring, identifier: Identifie
     return [] if subject is None else list(subject.versions)
 
 
+def subject_state(session: Session, subject: Subject) -> OppositionState:
+    """What is in force for a subject already loaded."""
+    if subject.current_version == 0:
+        return OppositionState(False, [], None)
+    return OppositionState(subject.opposed_purposes != 0, purposes_of(subject.opposed_purposes), _latest(session, subject))
+
+
 def file_opposition(
     session: Session,
     keyring: Keyring,
@@ -93,14 +131,25 @@ def file_opposition(
     purposes: Iterable[Purpose] | None = None,
     filing: Filing = Filing(),
 ) -> OppositionVersion:
-    """Oppose the given purposes (all of them when ``purposes`` is None).
-
-    Files a first opposition, re-files after a withdrawal, or changes the purposes of the one in
-    force. Asking again for exactly what is in force returns the current version unchanged.
-    """
+    """Set the filing holder's claim to the given purposes (all of them when ``purposes`` is
+    None): files it, re-files it after a withdrawal, or changes it. The other holders' claims are
+    untouched, so the person stays opposed to whatever they cover."""
     mask = ALL_PURPOSES_MASK if purposes is None else mask_of(purposes)
     if mask == 0:
         raise NothingChosen()
+    return set_claim(session, subject_for_filing(session, keyring, identifier), mask, filing, identifier)
+
+
+def subject_for_update(session: Session, subject_id: int) -> Subject:
+    """A subject locked for the rest of the transaction (PostgreSQL; SQLite has one writer)."""
+    subject = session.scalars(select(Subject).where(Subject.id == subject_id).with_for_update()).one_or_none()
+    if subject is None:
+        raise NoActiveOpposition()
+    return subject
+
+
+def subject_for_filing(session: Session, keyring: Keyring, identifier: Identifier) -> Subject:
+    """The person's subject, locked, created (with no claim yet) when the registry did not know them."""
     subject = find_subject(session, keyring, identifier, for_update=True)
     if subject is None:
         digest = keyring.hasher.digest(identifier.value)
@@ -115,54 +164,92 @@ def file_opposition(
         )
         session.add(subject)
         session.flush()
-    return _apply_mask(session, subject, mask, filing, identifier)
-
-
-def file_for_subject(
-    session: Session, subject_id: int, purposes: Iterable[Purpose] | None, filing: Filing = Filing()
-) -> OppositionVersion:
-    """``file_opposition`` for a subject already known by its id (no raw identifier needed):
-    how an account changes or re-files what it filed before."""
-    mask = ALL_PURPOSES_MASK if purposes is None else mask_of(purposes)
-    if mask == 0:
-        raise NothingChosen()
-    return _apply_mask(session, _subject_for_update(session, subject_id), mask, filing)
-
-
-def withdraw_for_subject(session: Session, subject_id: int, filing: Filing = Filing()) -> OppositionVersion:
-    """``withdraw_opposition`` for a subject known by its id."""
-    subject = _subject_for_update(session, subject_id)
-    if subject.opposed_purposes == 0:
-        raise NoActiveOpposition()
-    return _new_version(session, subject, "withdrawn", 0, filing)
-
-
-def subject_state(session: Session, subject: Subject) -> OppositionState:
-    """What is in force for a subject already loaded."""
-    if subject.current_version == 0:
-        return OppositionState(False, [], None)
-    return OppositionState(subject.opposed_purposes != 0, purposes_of(subject.opposed_purposes), _latest(session, subject))
-
-
-def _subject_for_update(session: Session, subject_id: int) -> Subject:
-    subject = session.scalars(select(Subject).where(Subject.id == subject_id).with_for_update()).one_or_none()
-    if subject is None:
-        raise NoActiveOpposition()
     return subject
 
 
-def _apply_mask(
+def claim_of(session: Session, subject_id: int, holder: str, *, for_update: bool = False) -> Claim | None:
+    query = select(Claim).where(Claim.subject_id == subject_id, Claim.holder == holder)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def active_claims(session: Session, subject_id: int) -> list[Claim]:
+    return list(session.scalars(
+        select(Claim).where(Claim.subject_id == subject_id, Claim.purposes_mask != 0).order_by(Claim.id)
+    ))
+
+
+def set_claim(
     session: Session, subject: Subject, mask: int, filing: Filing, identifier: Identifier | None = None
 ) -> OppositionVersion:
-    if subject.current_version and subject.opposed_purposes == mask:
-        return _latest(session, subject)
-    if subject.current_version == 0:
+    """Set the filing holder's claim on ``subject`` to ``mask`` (0 ends it) and write the version.
+
+    The only way a claim changes besides ``supersede_claims``: it does not ask who may do it
+    (``registry.ownership`` does). Setting a claim to what it already holds returns its latest
+    version unchanged; ending a claim that is not active raises ``NoActiveOpposition``."""
+    claim = claim_of(session, subject.id, filing.holder_key, for_update=True)
+    if claim is None:
+        if mask == 0:
+            raise NoActiveOpposition()
+        claim = Claim(subject_id=subject.id, holder=filing.holder_key, relation=filing.relation,
+                      proxy_for=filing.proxy_for, purposes_mask=0, visible_until=filing.visible_until)
+        session.add(claim)
+        session.flush()
         action = "filed"
-    elif subject.opposed_purposes == 0:
-        action = "refiled"
-    else:
+    elif claim.purposes_mask == mask:
+        if mask == 0:
+            raise NoActiveOpposition()
+        latest = _latest_of_claim(session, claim)
+        if latest is not None:
+            return latest
         action = "changed"
-    return _new_version(session, subject, action, mask, filing, identifier)
+    elif mask == 0:
+        action = "withdrawn"
+    else:
+        action = "refiled" if claim.purposes_mask == 0 else "changed"
+    if filing.visible_until is not None:
+        claim.visible_until = filing.visible_until
+    claim.purposes_mask = mask
+    claim.superseded_at = None
+    claim.updated_at = utcnow()
+    return _new_version(session, subject, claim, action, filing, identifier)
+
+
+def supersede_claims(
+    session: Session, subject: Subject, mask: int, filing: Filing, identifier: Identifier | None = None
+) -> OppositionVersion:
+    """The person's own change: their claim becomes exactly ``mask`` and every other active claim
+    ends, so that the person's wish is the effective opposition. Only ``registry.ownership``
+    calls it, once the person is proved (online, or at a counter or by post with a document)."""
+    if mask == 0 and subject.opposed_purposes == 0:
+        raise NoActiveOpposition()
+    others = [c for c in active_claims(session, subject.id) if c.holder != PERSON_HOLDER]
+    own = claim_of(session, subject.id, PERSON_HOLDER, for_update=True)
+    if not others and own is not None and own.purposes_mask == mask:
+        latest = _latest_of_claim(session, own)
+        if latest is not None:
+            return latest
+    now = utcnow()
+    for claim in others:
+        claim.purposes_mask = 0
+        claim.superseded_at = now
+        claim.updated_at = now
+    if own is None:
+        own = Claim(subject_id=subject.id, holder=PERSON_HOLDER, relation="person", purposes_mask=0)
+        session.add(own)
+        action = "filed" if mask else "withdrawn"
+    elif mask == 0:
+        action = "withdrawn"
+    else:
+        action = "changed" if own.purposes_mask else "refiled"
+    own.purposes_mask = mask
+    own.superseded_at = None
+    own.updated_at = now
+    session.flush()
+    person_filing = Filing(channel=filing.channel, actor=filing.actor, filed_by=filing.filed_by,
+                           effective_at=filing.effective_at, holder=PERSON_HOLDER, evidence=filing.evidence)
+    return _new_version(session, subject, own, action, person_filing, identifier)
 
 
 def change_purposes(
@@ -172,9 +259,10 @@ def change_purposes(
     purposes: Iterable[Purpose],
     filing: Filing = Filing(),
 ) -> OppositionVersion:
-    """Change the purposes of the opposition in force; there must be one."""
+    """Change the purposes of the filing holder's claim; it must be active."""
     subject = find_subject(session, keyring, identifier, for_update=True)
-    if subject is None or subject.opposed_purposes == 0:
+    claim = None if subject is None else claim_of(session, subject.id, filing.holder_key)
+    if claim is None or not claim.active:
         raise NoActiveOpposition()
     return file_opposition(session, keyring, identifier, purposes, filing)
 
@@ -182,11 +270,11 @@ def change_purposes(
 def withdraw_opposition(
     session: Session, keyring: Keyring, identifier: Identifier, filing: Filing = Filing()
 ) -> OppositionVersion:
-    """Withdraw the opposition in force: from now on, reuse is allowed again for every purpose."""
+    """End the filing holder's claim. The person stays opposed while another claim is active."""
     subject = find_subject(session, keyring, identifier, for_update=True)
-    if subject is None or subject.opposed_purposes == 0:
+    if subject is None:
         raise NoActiveOpposition()
-    return _new_version(session, subject, "withdrawn", 0, filing, identifier)
+    return set_claim(session, subject, 0, filing, identifier)
 
 
 def _latest(session: Session, subject: Subject) -> OppositionVersion:
@@ -198,12 +286,41 @@ def _latest(session: Session, subject: Subject) -> OppositionVersion:
     ).one()
 
 
+def _latest_of_claim(session: Session, claim: Claim) -> OppositionVersion | None:
+    return session.scalars(
+        select(OppositionVersion).where(OppositionVersion.claim_id == claim.id)
+        .order_by(OppositionVersion.version.desc()).limit(1)
+    ).one_or_none()
+
+
+def _effective_mask(session: Session, subject_id: int) -> int:
+    mask = 0
+    for claim_mask in session.scalars(
+        select(Claim.purposes_mask).where(Claim.subject_id == subject_id, Claim.purposes_mask != 0)
+    ):
+        mask |= claim_mask
+    return mask
+
+
+def _ever_opposed(session: Session, subject_id: int) -> bool:
+    return session.scalar(select(exists().where(
+        OppositionVersion.subject_id == subject_id, OppositionVersion.purposes_mask != 0))) or False
+
+
 def _new_version(
-    session: Session, subject: Subject, action: str, mask: int, filing: Filing, identifier: Identifier | None = None
+    session: Session, subject: Subject, claim: Claim, action: str, filing: Filing, identifier: Identifier | None = None
 ) -> OppositionVersion:
-    lock_chain(session)  # versions are numbered in commit order (see registry.membership)
+    """Write the version of a claim change and bring the person's effective opposition (the
+    union of active claims) up to date, under the chain lock: versions are numbered in commit
+    order (see registry.membership). Statistics count only changes of the effective state, so
+    that a filing cannot tell what was there before."""
+    lock_chain(session)
+    session.flush()
     now = utcnow()
-    record_opposition_change(session, identifier, action, subject.opposed_purposes, mask, now)
+    old_mask, mask = subject.opposed_purposes, _effective_mask(session, subject.id)
+    if old_mask != mask:
+        ever = old_mask != 0 or _ever_opposed(session, subject.id)
+        record_effective_change(session, identifier, old_mask, mask, now, ever_opposed=ever)
     version = OppositionVersion(
         subject_id=subject.id,
         version=subject.current_version + 1,
@@ -216,6 +333,9 @@ def _new_version(
         effective_at=filing.effective_at or now,
         recorded_at=now,
         receipt_reference=new_receipt_reference(),
+        claim_id=claim.id,
+        claim_mask=claim.purposes_mask,
+        evidence=filing.evidence,
     )
     subject.current_version = version.version
     subject.opposed_purposes = mask
@@ -229,10 +349,14 @@ def _new_version(
         target=f"subject:{subject.id}",
         details={
             "version": version.version,
-            "purposes": [p.code for p in purposes_of(mask)],
+            "claim": claim.id,
+            "holder": claim.relation,
+            "purposes": [p.code for p in purposes_of(claim.purposes_mask)],
+            "in_force": [p.code for p in purposes_of(mask)],
             "channel": filing.channel,
             "actor": filing.actor,
             "proxy_for": filing.proxy_for,
+            "evidence": filing.evidence,
             "receipt": version.receipt_reference,
         },
     )

@@ -17,6 +17,22 @@ from portal.dev_provider import provider_command
 WITHOUT_EIDAS = {"sub": "demo-sans-eidas1", "given_name": "Paul", "family_name": "Sans", "gender": "male",
                  "birthdate": "1980-01-01", "birthplace": "75056", "birthcountry": "99100"}
 
+# People who share some of a demo citizen's traits, for the ownership tests: Marie's twin (every
+# trait of her number, another identity), a woman born the same month in Paris (another
+# département), one born in another Corsican commune (a commune that cannot be matched), and a
+# man with Karim's birth month born in France (Karim's number says Morocco).
+_MARIE_TRAITS = {"gender": "female", "birthdate": "1985-02-14", "birthplace": "2A004", "birthcountry": "99100",
+                 "acr": "eidas1"}
+MARIE_TWIN = {**_MARIE_TRAITS, "sub": "test-marie-jumelle", "given_name": "Anna", "family_name": "Santoni"}
+SAME_MONTH_PARIS = {**_MARIE_TRAITS, "sub": "test-nee-a-paris", "given_name": "Lucie", "family_name": "Roux",
+                    "birthplace": "75056"}
+OTHER_CORSICAN_COMMUNE = {**_MARIE_TRAITS, "sub": "test-nee-a-bastia", "given_name": "Léa", "family_name": "Costa",
+                          "birthplace": "2A041"}
+BORN_IN_FRANCE_LIKE_KARIM = {"sub": "test-ne-en-france", "given_name": "Marc", "family_name": "Petit",
+                             "gender": "male", "birthdate": "1978-11-03", "birthplace": "69123",
+                             "birthcountry": "99100", "acr": "eidas1"}
+EXTRA_CITIZENS = (WITHOUT_EIDAS, MARIE_TWIN, SAME_MONTH_PARIS, OTHER_CORSICAN_COMMUNE, BORN_IN_FRANCE_LIKE_KARIM)
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -29,7 +45,7 @@ class Provider:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            provider_command(self.port, extra_users=(WITHOUT_EIDAS,)),
+            provider_command(self.port, extra_users=EXTRA_CITIZENS),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 

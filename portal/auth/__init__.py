@@ -13,6 +13,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import select
 
 from registry.accounts import Account
+from registry.identity_proof import IdentityClaims
 
 from portal.database import db
 
@@ -36,6 +37,12 @@ class SessionIdentity:
     family_name: str
     gender: str
     birthdate: str
+    birthplace: str = ""
+    birthcountry: str = ""
+
+    def claims(self) -> IdentityClaims:
+        """The traits a number is checked against (``registry.identity_proof``)."""
+        return IdentityClaims(self.gender, self.birthdate, self.birthplace, self.birthcountry)
 
 
 def current_identity() -> SessionIdentity | None:

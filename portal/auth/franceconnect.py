@@ -56,6 +56,8 @@ class Identity:
     family_name: str
     gender: str
     birthdate: str
+    birthplace: str = ""
+    birthcountry: str = ""
 
     def session_claims(self) -> dict:
         """What the session keeps until logout to check numbers against the person."""
@@ -175,6 +177,8 @@ class FranceConnect:
             family_name=str(userinfo.get("family_name", "")),
             gender=str(userinfo["gender"]),
             birthdate=str(userinfo["birthdate"]),
+            birthplace=str(userinfo.get("birthplace") or ""),
+            birthcountry=str(userinfo.get("birthcountry") or ""),
         )
         return identity, id_token
 

@@ -10,6 +10,7 @@ from portal.pages import add_navigation, register_bilingual
 
 
 def init_app(app: Flask) -> None:
+    from portal.citizen import filing  # noqa: F401  (its routes join the blueprint)
     from portal.citizen.views import bp
 
     register_bilingual(app, bp)

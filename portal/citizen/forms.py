@@ -3,6 +3,7 @@ run in the views, which add their translated message to the field."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -85,16 +86,30 @@ class ProxyFilingForm(PurposesForm):
         validators=[DataRequired(message=_l("Cochez cette case pour attester votre qualité de représentant."))],
     )
 
-    def iso_birthdate(self) -> str:
-        """The birth date as YYYY-MM-DD, from a date picker or typed as DD/MM/YYYY."""
+    def birthdate_value(self) -> dt.date | None:
+        """The full birth date, from a date picker (YYYY-MM-DD) or typed as DD/MM/YYYY; None
+        when it is not a real date."""
         value = self.birthdate.data or ""
-        if ISO_DATE.fullmatch(value):
-            return value
         match = FRENCH_DATE.fullmatch(value)
         if match:
             day, month, year = match.groups()
-            return f"{year}-{int(month):02d}-{int(day):02d}"
-        return value
+            value = f"{year}-{int(month):02d}-{int(day):02d}"
+        if not ISO_DATE.fullmatch(value):
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+
+
+class FindForm(FlaskForm):
+    """"Retrouver mon opposition": the number only; the identity comes from FranceConnect."""
+
+    nir = StringField(
+        _l("Votre numéro de sécurité sociale"),
+        filters=[_strip],
+        validators=[DataRequired(message=IDENTIFIER_MESSAGES["empty"])],
+    )
 
 
 class ConfirmForm(FlaskForm):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from registry.purposes import Purpose
+from registry.purposes import Purpose, purposes_of
 
 IDENTIFIER_MESSAGES = {
     "empty": _l("Saisissez le numéro de sécurité sociale (15 caractères)."),
@@ -27,6 +27,17 @@ SELF_IDENTITY_MESSAGES = {
     "birth_month_mismatch": _l("Ce numéro ne correspond pas à votre mois de naissance (4e et 5e chiffres)."),
     "birthdate_invalid": _l("Votre date de naissance transmise par FranceConnect ne permet pas de vérifier ce numéro."),
     "department_era_mismatch": _l("Le département de naissance ne correspond pas à l'année de naissance (Corse : 20 avant 1976, 2A ou 2B ensuite)."),
+    "birth_department_mismatch": _l("Ce numéro ne correspond pas à votre lieu de naissance transmis par FranceConnect : le département de naissance (6e et 7e caractères) est différent."),
+    "birth_country_mismatch": _l("Ce numéro ne correspond pas à votre pays de naissance transmis par FranceConnect (6e à 10e caractères : 99 suivi du code du pays pour une naissance à l'étranger)."),
+}
+
+# A self-filing whose traits could not all be checked online: kept as the account's own request.
+UNVERIFIABLE_MESSAGES = {
+    "month_unknown": _l("Votre mois de naissance est inconnu dans votre numéro ou chez FranceConnect : le registre ne peut pas vérifier en ligne que ce numéro est le vôtre. Votre demande est enregistrée et protège la personne de ce numéro. Pour voir ou modifier tout ce qui vous concerne, présentez-vous au guichet avec une pièce d'identité, ou envoyez le formulaire papier avec sa copie."),
+    "nia": _l("Ce numéro est un numéro d'attente (NIA) : le registre ne peut pas vérifier en ligne qu'il est le vôtre. Votre demande est enregistrée et protège la personne de ce numéro. Pour voir ou modifier tout ce qui vous concerne, présentez-vous au guichet avec une pièce d'identité, ou envoyez le formulaire papier avec sa copie."),
+    "pending_registration": _l("Ce numéro est en cours d'immatriculation : le registre ne peut pas vérifier en ligne qu'il est le vôtre. Votre demande est enregistrée et protège la personne de ce numéro. Pour voir ou modifier tout ce qui vous concerne, présentez-vous au guichet avec une pièce d'identité, ou envoyez le formulaire papier avec sa copie."),
+    "no_birthplace": _l("FranceConnect n'a pas transmis votre lieu de naissance : le registre ne peut pas vérifier en ligne que ce numéro est le vôtre. Votre demande est enregistrée et protège la personne de ce numéro. Pour voir ou modifier tout ce qui vous concerne, présentez-vous au guichet avec une pièce d'identité, ou envoyez le formulaire papier avec sa copie."),
+    "commune_unmapped": _l("Votre commune de naissance transmise par FranceConnect ne peut pas être rapprochée de celle de votre numéro (8e à 10e chiffres) : le registre ne peut pas vérifier en ligne que ce numéro est le vôtre. Votre demande est enregistrée et protège la personne de ce numéro. Pour voir ou modifier tout ce qui vous concerne, présentez-vous au guichet avec une pièce d'identité, ou envoyez le formulaire papier avec sa copie."),
 }
 
 PROXY_BIRTHDATE_MESSAGES = {
@@ -52,6 +63,7 @@ ACTION_LABELS = {
     "changed": _l("Usages modifiés"),
     "withdrawn": _l("Opposition retirée"),
     "refiled": _l("Opposition enregistrée à nouveau"),
+    "restored": _l("Opposition rétablie par le registre"),
 }
 
 CHANNEL_LABELS = {
@@ -59,6 +71,7 @@ CHANNEL_LABELS = {
     "counter": _l("Au guichet"),
     "phone": _l("Par téléphone"),
     "post": _l("Par courrier"),
+    "registry": _l("Par le registre"),
 }
 
 ACTOR_LABELS = {
@@ -71,3 +84,56 @@ PROXY_KIND_LABELS = {
     "minor": _l("Enfant mineur"),
     "protected_adult": _l("Majeur protégé"),
 }
+
+# A holder's receipt speaks of its own request, never of the opposition in force.
+CLAIM_ACTION_LABELS = {
+    "filed": _l("Demande enregistrée"),
+    "changed": _l("Demande modifiée"),
+    "withdrawn": _l("Votre demande a pris fin"),
+    "refiled": _l("Demande enregistrée à nouveau"),
+}
+
+# Who made a change, as the person reads it in their history, from the claim it changed.
+AUTHOR_LABELS = {
+    "person": _l("Vous"),
+    "self": _l("Un compte qui n'a pas pu prouver être vous"),
+    "proxy": _l("Un représentant légal"),
+    "agent": _l("Un agent du registre"),
+    "registry": _l("Le registre"),
+}
+
+EVIDENCE_LABELS = {
+    "identity_document": _l("pièce d'identité vérifiée au guichet"),
+    "identity_copy": _l("copie de la pièce d'identité reçue par courrier"),
+}
+
+PROXY_AGE_MESSAGES = {
+    "minor_is_adult": _l("D'après cette date de naissance, la personne a 18 ans ou plus : si vous êtes son représentant légal, choisissez « Majeur protégé »."),
+    "protected_adult_is_minor": _l("D'après cette date de naissance, la personne a moins de 18 ans : choisissez « Enfant mineur »."),
+}
+
+OTHER_IDENTITY_MESSAGE = _l(
+    "Votre demande est enregistrée et protège la personne de ce numéro. Mais une autre identité FranceConnect a "
+    "déjà prouvé être cette personne : pour voir ou modifier tout ce qui la concerne, présentez-vous au guichet "
+    "avec une pièce d'identité, ou envoyez le formulaire papier avec sa copie."
+)
+
+
+def purposes_of_mask(mask: int):
+    return purposes_of(mask)
+
+
+def author_of(version) -> str:
+    """Who made this change, for the person's history: "Vous", "Un représentant légal (enfant
+    mineur)", "Un agent du registre (pièce d'identité vérifiée au guichet)"..."""
+    if version.claim is None:
+        return str(AUTHOR_LABELS["registry"])
+    relation = version.claim.relation
+    if relation == "person" and version.actor == "agent":
+        relation = "agent"
+    author = str(AUTHOR_LABELS[relation])
+    if relation == "proxy" and version.proxy_for:
+        author += f" ({str(PROXY_KIND_LABELS[version.proxy_for]).lower()})"
+    if version.evidence:
+        author += f" ({EVIDENCE_LABELS[version.evidence]})"
+    return author

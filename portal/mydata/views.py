@@ -1,5 +1,7 @@
-"""« Mes données » pages. Each view reads the logged-in account's record through the registry;
-the deletion view deletes, commits, then ends the session."""
+"""« Mes données » pages. Each view reads the logged-in account's record through the registry,
+which holds what the account may see (``registry.visibility``): everything about the person it
+proved to be, its own claims on others only. The deletion view deletes, commits, then ends the
+session."""
 
 from __future__ import annotations
 
@@ -12,11 +14,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
-from registry.account_data import account_record, delete_account
+from registry.account_data import AccountRecord, account_record, delete_account
+from registry.daily_filings import paris_day
+from registry.models import utcnow
+from registry.ownership import citizen_for
 
 from portal.auth import current_account_id
 from portal.database import db
-from portal.mydata.export import applications_of, export_document, export_pdf
+from portal.keys import keyring
+from portal.mydata.export import export_document, export_pdf
 from portal.pages import localized_url
 
 bp = Blueprint("mydata", __name__)
@@ -29,8 +35,12 @@ class DeleteAccountForm(FlaskForm):
     )
 
 
-def _record():
-    return account_record(db.session(), current_account_id(), applications_of)
+def _record() -> AccountRecord:
+    """What this account may see, judged on today's date in Paris (a minor's proxy stops seeing
+    its claim on the minor's 18th birthday)."""
+    db_session = db.session()
+    citizen = citizen_for(db_session, keyring(), current_account_id())
+    return account_record(db_session, citizen, paris_day(utcnow()))
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
@@ -49,14 +59,14 @@ def overview():
 @bp.get("/mon-espace/mes-donnees.json")
 @login_required
 def download_json():
-    body = json.dumps(export_document(_record()), ensure_ascii=False, indent=2).encode("utf-8")
+    body = json.dumps(export_document(db.session(), _record()), ensure_ascii=False, indent=2).encode("utf-8")
     return _download(body, "application/json", "mes-donnees.json")
 
 
 @bp.get("/mon-espace/mes-donnees.pdf")
 @login_required
 def download_pdf():
-    return _download(export_pdf(_record()), "application/pdf", "mes-donnees.pdf")
+    return _download(export_pdf(db.session(), _record()), "application/pdf", "mes-donnees.pdf")
 
 
 @bp.post("/mon-espace/mes-donnees/supprimer-mon-compte")

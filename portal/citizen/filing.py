@@ -1,0 +1,279 @@
+"""Citizen forms that write: file for oneself, as a proxy, find one's opposition, change or
+withdraw a claim, and the proved person's own change or withdrawal.
+
+Each view checks the form, calls one rule of ``registry.ownership`` (which decides who may do
+what) with the request's session, and commits; the registry never commits. Forms redirect to the
+receipt after the commit (post/redirect/get). A refusal puts a message on its field.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy.exc import IntegrityError
+
+from registry.db import write_turn
+from registry.errors import NoActiveOpposition
+from registry.identifiers import IdentityMismatch, InvalidIdentifier, parse_identifier
+from registry.ownership import (
+    AlreadyFiledForSelf,
+    ClaimNotFound,
+    NotThePerson,
+    ProxyAgeMismatch,
+    SelfAsProxy,
+    change_as_person,
+    change_own_claim,
+    file_as_proxy,
+    file_for_self,
+    find_my_opposition,
+    own_claim,
+    withdraw_as_person,
+    withdraw_own_claim,
+)
+from registry.persons import bound_subject_id
+from registry.visibility import person_record
+
+from portal.auth import current_identity
+from portal.citizen import labels
+from portal.citizen.forms import ConfirmForm, FindForm, ProxyFilingForm, PurposesForm, SelfFilingForm
+from portal.citizen.views import bp, current_citizen, today
+from portal.database import db
+from portal.keys import keyring
+from portal.pages import localized_url
+from portal.security import limiter
+
+
+def _filing_limit() -> str:
+    return current_app.config["FILING_RATE_LIMIT"]
+
+
+def _not_a_submission() -> bool:
+    return request.method != "POST"
+
+
+filing_limit = limiter.limit(_filing_limit, exempt_when=_not_a_submission)
+
+
+def _with_one_retry(write):
+    """Run ``write(session)`` and commit; when a concurrent request won the race (a unique
+    constraint: the same subject, claim or binding created twice), roll back and run once more:
+    it then finds what the other wrote.
+
+    The write is a transaction of its own, begun as a writer in this process's write turn: on
+    SQLite a transaction that read first cannot become a writer once another process has
+    committed in between (it fails at once instead of waiting)."""
+    session = db.session()
+    session.commit()  # end the reads made so far (the signed-in account...)
+    try:
+        with write_turn(session):
+            result = write(session)
+            session.commit()
+        return result
+    except IntegrityError:
+        session.rollback()
+        with write_turn(session):
+            result = write(session)
+            session.commit()
+        return result
+
+
+def _receipt_redirect(reference: str):
+    return redirect(localized_url("citizen.receipt", reference=reference), code=303)
+
+
+def _parse(field):
+    """The number typed in ``field``, or None with the reason on the field."""
+    try:
+        return parse_identifier(field.data, allow_test_identifiers=current_app.config["ALLOW_TEST_IDENTIFIERS"])
+    except InvalidIdentifier as error:
+        field.errors.append(labels.IDENTIFIER_MESSAGES[error.code])
+        return None
+
+
+def _explain_outcome(outcome) -> None:
+    """Tell an account that could not prove to be the person why, and where to go."""
+    if outcome.other_identity:
+        flash(labels.OTHER_IDENTITY_MESSAGE, "warning")
+    elif outcome.unverifiable:
+        flash(labels.UNVERIFIABLE_MESSAGES[outcome.unverifiable], "warning")
+
+
+@bp.route("/mon-espace/opposition", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def file_self():
+    form = SelfFilingForm()
+    if form.validate_on_submit() and (identifier := _parse(form.nir)) is not None:
+        citizen, claims = current_citizen(), current_identity().claims()
+        try:
+            outcome = _with_one_retry(
+                lambda s: file_for_self(s, keyring(), citizen, identifier, claims, form.chosen_purposes()))
+        except IdentityMismatch as error:
+            db.session().rollback()
+            form.nir.errors.append(labels.SELF_IDENTITY_MESSAGES[error.code])
+        except AlreadyFiledForSelf:
+            db.session().rollback()
+            form.nir.errors.append(_("Vous avez déjà enregistré une opposition pour vous-même avec un autre numéro : modifiez-la depuis votre espace."))
+        else:
+            _explain_outcome(outcome)
+            return _receipt_redirect(outcome.version.receipt_reference)
+    return render_template("citizen/file_self.html", form=form, page_title=_("M'opposer pour moi-même"))
+
+
+@bp.route("/mon-espace/retrouver", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def find():
+    """"Retrouver mon opposition": prove to be the person of a number (filed at a counter, by post
+    or by someone else) and see everything about it. Files nothing."""
+    form = FindForm()
+    if form.validate_on_submit() and (identifier := _parse(form.nir)) is not None:
+        citizen, claims = current_citizen(), current_identity().claims()
+        try:
+            outcome = _with_one_retry(lambda s: find_my_opposition(s, keyring(), citizen, identifier, claims))
+        except IdentityMismatch as error:
+            db.session().rollback()
+            form.nir.errors.append(labels.SELF_IDENTITY_MESSAGES[error.code])
+        except AlreadyFiledForSelf:
+            db.session().rollback()
+            form.nir.errors.append(_("Votre compte est déjà rattaché à un autre numéro."))
+        except NoActiveOpposition:
+            db.session().rollback()
+            form.nir.errors.append(_("Le registre n'a aucune opposition pour ce numéro. Vous pouvez vous opposer dès maintenant."))
+        else:
+            if outcome.as_person:
+                flash(_("C'est bien vous : votre opposition et son historique sont maintenant dans votre espace."), "success")
+            else:
+                _explain_outcome(outcome)
+            return redirect(localized_url("citizen.my_space"), code=303)
+    return render_template("citizen/find.html", form=form, page_title=_("Retrouver mon opposition"))
+
+
+@bp.route("/mon-espace/procuration", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def file_proxy():
+    form = ProxyFilingForm()
+    if form.validate_on_submit() and (identifier := _parse(form.nir)) is not None:
+        birthdate = form.birthdate_value()
+        if birthdate is None:
+            form.birthdate.errors.append(labels.PROXY_BIRTHDATE_MESSAGES["birthdate_invalid"])
+        else:
+            citizen, day = current_citizen(), today()
+            try:
+                version = _with_one_retry(lambda s: file_as_proxy(
+                    s, keyring(), citizen, identifier, birthdate, form.proxy_for.data, form.chosen_purposes(), day))
+            except IdentityMismatch as error:
+                db.session().rollback()
+                field = form.birthdate if error.code == "birthdate_invalid" else form.nir
+                field.errors.append(labels.PROXY_BIRTHDATE_MESSAGES[error.code])
+            except ProxyAgeMismatch as error:
+                db.session().rollback()
+                form.birthdate.errors.append(labels.PROXY_AGE_MESSAGES[error.code])
+            except SelfAsProxy:
+                db.session().rollback()
+                form.nir.errors.append(_("C'est votre propre numéro : faites la demande pour vous-même."))
+            else:
+                return _receipt_redirect(version.receipt_reference)
+    return render_template("citizen/file_proxy.html", form=form, page_title=_("M'opposer pour un enfant ou un majeur protégé"))
+
+
+def _own_claim_or_404(claim_id: int):
+    try:
+        return own_claim(db.session(), current_citizen(), claim_id, today())
+    except ClaimNotFound:
+        abort(404)
+
+
+@bp.route("/mon-espace/oppositions/<int:claim_id>/usages", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def change(claim_id: int):
+    """Change the purposes of one's own claim; the form shows that claim, nothing else."""
+    claim = _own_claim_or_404(claim_id)
+    form = PurposesForm()
+    if request.method == "GET" and claim.active and len(claim.purposes) < len(labels.PURPOSE_LABELS):
+        form.scope.data = "some"
+        form.purposes.data = [p.code for p in claim.purposes]
+    if form.validate_on_submit():
+        citizen, day = current_citizen(), today()
+        version = _with_one_retry(lambda s: change_own_claim(s, citizen, claim_id, form.chosen_purposes(), day))
+        return _receipt_redirect(version.receipt_reference)
+    title = _("Modifier ma demande") if claim.active else _("Refaire ma demande")
+    return render_template("citizen/change.html", form=form, claim=claim, active=claim.active, labels=labels,
+                           action=localized_url("citizen.change", claim_id=claim.id), page_title=title)
+
+
+@bp.route("/mon-espace/oppositions/<int:claim_id>/retrait", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def withdraw(claim_id: int):
+    """End one's own claim: the person stays opposed to what other claims cover."""
+    claim = _own_claim_or_404(claim_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        citizen, day = current_citizen(), today()
+        try:
+            version = _with_one_retry(lambda s: withdraw_own_claim(s, citizen, claim_id, day))
+        except NoActiveOpposition:
+            db.session().rollback()
+            return redirect(localized_url("citizen.my_space"), code=303)
+        return _receipt_redirect(version.receipt_reference)
+    if not claim.active:
+        return redirect(localized_url("citizen.my_space"))
+    return render_template("citizen/withdraw.html", form=form, claim=claim, labels=labels,
+                           action=localized_url("citizen.withdraw", claim_id=claim.id),
+                           page_title=_("Retirer ma demande"))
+
+
+def _person_or_404():
+    subject_id = bound_subject_id(db.session(), current_citizen().identity)
+    if subject_id is None:
+        abort(404)
+    return person_record(db.session(), subject_id)
+
+
+@bp.route("/mon-espace/mon-opposition/usages", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def change_person():
+    """The proved person sets their opposition: it replaces every other request about them."""
+    person = _person_or_404()
+    form = PurposesForm()
+    state = person.state
+    if request.method == "GET" and state.active and len(state.purposes) < len(labels.PURPOSE_LABELS):
+        form.scope.data = "some"
+        form.purposes.data = [p.code for p in state.purposes]
+    if form.validate_on_submit():
+        citizen = current_citizen()
+        try:
+            version = _with_one_retry(lambda s: change_as_person(s, citizen, person.subject_id, form.chosen_purposes()))
+        except NotThePerson:
+            db.session().rollback()
+            abort(404)
+        return _receipt_redirect(version.receipt_reference)
+    title = _("Modifier les usages") if state.active else _("M'opposer à nouveau")
+    return render_template("citizen/change.html", form=form, claim=None, active=state.active, labels=labels,
+                           person=person, action=localized_url("citizen.change_person"), page_title=title)
+
+
+@bp.route("/mon-espace/mon-opposition/retrait", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def withdraw_person():
+    """The proved person withdraws: every request about them ends."""
+    person = _person_or_404()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        citizen = current_citizen()
+        try:
+            version = _with_one_retry(lambda s: withdraw_as_person(s, citizen, person.subject_id))
+        except NoActiveOpposition:
+            db.session().rollback()
+            return redirect(localized_url("citizen.my_space"), code=303)
+        return _receipt_redirect(version.receipt_reference)
+    if not person.state.active:
+        return redirect(localized_url("citizen.my_space"))
+    return render_template("citizen/withdraw.html", form=form, claim=None, person=person, labels=labels,
+                           action=localized_url("citizen.withdraw_person"), page_title=_("Retirer mon opposition"))
