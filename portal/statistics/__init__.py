@@ -1,7 +1,9 @@
 """Public statistics at /statistiques (English twin /en/statistics), with CSV and JSON downloads.
 
 Every figure comes from ``registry.statistics.published_statistics``, which has already
-replaced each count under 10 by None; this layer only formats None as "<10".
+replaced each count under 10 by None, rounded the others to the nearest 5 and left out the day
+in progress (figures stop at the last complete Paris day, ``closed_until``, so that nobody can
+file and watch the figures move); this layer only formats None as "<10".
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import io
 import json
 
 from flask import Blueprint, Flask, Response, render_template
-from flask_babel import format_number, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_number, gettext as _, lazy_gettext as _l
 
 from registry.statistics import MASKED, SEXES, THRESHOLD, PublishedStatistics, published_statistics
 
@@ -57,19 +59,27 @@ def format_month(month) -> str:
     return month.strftime("%m/%Y")
 
 
+def format_day(day) -> str:
+    return format_date(day, "long")
+
+
 @bp.get("")
 def statistics_page():
     stats = published_statistics(db.session())
     return render_template(
-        "statistics/page.html", stats=stats, charts=_charts(stats), threshold=THRESHOLD, display=display,
-        format_month=format_month, purpose_labels=PURPOSE_LABELS, sex_labels=SEX_LABELS, sexes=SEXES,
+        "statistics/page.html", stats=stats, charts=_charts(stats), threshold=THRESHOLD, rounding=stats.rounding,
+        closed_until=format_day(stats.closed_until), display=display, format_month=format_month,
+        purpose_labels=PURPOSE_LABELS, sex_labels=SEX_LABELS, sexes=SEXES,
         page_title=_("Statistiques"),
     )
 
 
 def as_json(stats: PublishedStatistics) -> dict:
-    """The published figures as plain data; every count under 10 is the string "<10"."""
+    """The published figures as plain data; every count under 10 is the string "<10", every other
+    one is rounded to the nearest ``rounding``, and only days up to ``closed_until`` are counted."""
     return {
+        "closed_until": stats.closed_until.isoformat(),
+        "rounding": stats.rounding,
         "threshold": THRESHOLD,
         "suppressed": SUPPRESSED,
         "masked": MASKED,
@@ -99,6 +109,8 @@ def statistics_csv():
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["table", "key", "series", "value"])
+    for key in ("closed_until", "rounding", "threshold"):
+        writer.writerow(["metadata", key, "", data[key]])
     for month in data["months"]:
         for series in ("filed", "changed", "withdrawn", "in_force"):
             writer.writerow(["months", month["month"], series, month[series]])
