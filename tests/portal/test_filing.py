@@ -106,17 +106,30 @@ def test_a_receipt_of_another_account_is_not_found(app, client, oidc_provider):
     assert other.get(location + ".pdf").status_code == 404
 
 
-def test_change_withdraw_and_file_again_from_my_space(app, client):
+def test_the_proved_person_changes_withdraws_and_files_again_from_my_space(app, client):
     login_with_client(client, "demo-marie-corse")
     client.post("/mon-espace/opposition", data={"nir": MARIE, "scope": "all", "confirm": "y"})
-    link_id = re.search(r"/mon-espace/oppositions/(\d+)/usages", client.get("/mon-espace").get_data(as_text=True)).group(1)
-    assert client.post(f"/mon-espace/oppositions/{link_id}/usages", data={"scope": "some", "purposes": ["ai"]}).status_code == 303
-    assert "Retirer mon opposition" in client.get(f"/mon-espace/oppositions/{link_id}/retrait").get_data(as_text=True)
-    assert client.post(f"/mon-espace/oppositions/{link_id}/retrait").status_code == 303
-    assert client.post(f"/mon-espace/oppositions/{link_id}/retrait").status_code == 303  # a second click
+    assert "/mon-espace/mon-opposition/usages" in client.get("/mon-espace").get_data(as_text=True)
+    assert client.post("/mon-espace/mon-opposition/usages", data={"scope": "some", "purposes": ["ai"]}).status_code == 303
+    assert "Retirer mon opposition" in client.get("/mon-espace/mon-opposition/retrait").get_data(as_text=True)
+    assert client.post("/mon-espace/mon-opposition/retrait").status_code == 303
+    assert client.post("/mon-espace/mon-opposition/retrait").status_code == 303  # a second click
     assert "Aucune opposition en vigueur" in client.get("/mon-espace").get_data(as_text=True)
-    client.post(f"/mon-espace/oppositions/{link_id}/usages", data={"scope": "all"})
+    client.post("/mon-espace/mon-opposition/usages", data={"scope": "all"})
     assert [v.action for v in versions(app, MARIE)] == ["filed", "changed", "withdrawn", "refiled"]
+
+
+def test_a_holder_changes_withdraws_and_files_again_its_own_claim(app, client):
+    login_with_client(client, "demo-julie-parent")
+    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate": "2018-03-09", "scope": "all", "attest": "y"})
+    claim_id = re.search(r"/mon-espace/oppositions/(\d+)/usages", client.get("/mon-espace").get_data(as_text=True)).group(1)
+    assert client.post(f"/mon-espace/oppositions/{claim_id}/usages", data={"scope": "some", "purposes": ["ai"]}).status_code == 303
+    assert "Retirer ma demande" in client.get(f"/mon-espace/oppositions/{claim_id}/retrait").get_data(as_text=True)
+    assert client.post(f"/mon-espace/oppositions/{claim_id}/retrait").status_code == 303
+    assert client.post(f"/mon-espace/oppositions/{claim_id}/retrait").status_code == 303  # a second click
+    assert "Votre demande a pris fin" in client.get("/mon-espace").get_data(as_text=True)
+    client.post(f"/mon-espace/oppositions/{claim_id}/usages", data={"scope": "all"})
+    assert [v.action for v in versions(app, CHILD)] == ["filed", "changed", "withdrawn", "refiled"]
 
 
 def test_choosing_some_purposes_without_ticking_any_is_explained(client):
@@ -135,7 +148,7 @@ def test_a_proxy_files_for_a_child_with_the_birth_date_checked(app, client):
     assert client.post("/mon-espace/procuration", data={**form, "birthdate": "09/03/2018"}).status_code == 303
     assert [(v.actor, v.proxy_for) for v in versions(app, CHILD)] == [("proxy", "minor")]
     space = client.get("/mon-espace").get_data(as_text=True).replace("&#39;", "'")
-    assert "Enfant mineur" in space and "pas encore enregistré d'opposition pour vous-même" in space
+    assert "Enfant mineur" in space and "pas encore prouvé être la personne" in space
 
 
 def test_another_account_cannot_touch_an_opposition_it_did_not_file(app, client):
