@@ -24,3 +24,9 @@ CHANNEL_LABELS = {
     "post": _l("Par courrier"),
     "online": _l("En ligne"),
 }
+
+# What an agent checked before acting for the person (``registry.ownership.EVIDENCE``).
+EVIDENCE_LABELS = {
+    "identity_document": _l("Pièce d'identité vérifiée au guichet"),
+    "identity_copy": _l("Copie de la pièce d'identité reçue"),
+}

@@ -138,9 +138,10 @@ class Claim(Base):
     """One holder's "no" for one person: the person's effective opposition is the union of the
     active claims (``purposes_mask`` != 0) of every holder.
 
-    A holder is an account (``account:<id>``, for itself while unproved, or as a proxy), an
-    offline channel (``channel:counter``, ``channel:post``, ``channel:phone``) or the proved
-    person (``person``). A holder sees, narrows and withdraws its own claim only; the person
+    A holder is an account (``account:<id>``, for itself while unproved, or as a proxy), one
+    filing made through an offline channel (``channel:counter:<token>``, ``channel:post:...``,
+    ``channel:phone:...``; ``channel:<name>`` for filings migrated from before claims) or the
+    proved person (``person``). A holder sees, narrows and withdraws its own claim only; the person
     supersedes every claim (``registry.ownership`` holds those rules). ``visible_until`` ends a
     minor's proxy's view of its claim on the minor's 18th birthday.
     """

@@ -41,7 +41,7 @@ class Filing:
     """Who files, how, and for whom. ``proxy_for`` is set when ``actor`` is ``proxy``.
 
     ``holder`` names the claim the filing changes (see ``registry.models.Claim``); when unset it
-    follows from the rest: an agent's filing is its channel's claim, an account's its own
+    follows from the rest: an agent's filing is a new claim of its channel, an account's its own
     (``filed_by``), and a filing by the person with no account the person's. ``evidence`` is what
     an agent checked before weakening (``registry.ownership``); ``visible_until`` ends a minor's
     proxy's view of its claim."""
@@ -62,6 +62,10 @@ class Filing:
             raise InvalidChoice("a proxy filing names whom it is for, and only a proxy filing does")
         if self.proxy_for is not None and self.proxy_for not in PROXY_KINDS:
             raise InvalidChoice()
+        if self.holder is None and self.actor == "agent":
+            # Each agent filing is a claim of its own: a channel is shared by everyone who calls
+            # or writes, and a shared claim would show one caller what an earlier one filed.
+            object.__setattr__(self, "holder", f"{CHANNEL_HOLDER}{self.channel}:{secrets.token_hex(6)}")
 
     @property
     def holder_key(self) -> str:

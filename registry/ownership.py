@@ -185,8 +185,12 @@ def find_my_opposition(session: Session, keyring: Keyring, citizen: Citizen, ide
                        claims: IdentityClaims) -> SelfFiling:
     """"Retrouver mon opposition": prove to be the person of a number the registry knows (filed
     at a counter, by post, or by someone else) and see it. Files nothing. A number the registry
-    does not know gives ``NoActiveOpposition`` (after the same identity checks)."""
-    prove_person(identifier, claims)
+    does not know gives ``NoActiveOpposition`` (after the same identity checks). Traits that
+    cannot be checked get the same answer whether the registry knows the number or not: else
+    anyone sharing the number's checkable traits would learn whether someone filed for it."""
+    proof = prove_person(identifier, claims)
+    if not proof.proved:
+        return SelfFiling(None, False, unverifiable=proof.unverifiable)
     subject = find_subject(session, keyring, identifier, for_update=True)
     if subject is None or subject.current_version == 0:
         raise NoActiveOpposition()
@@ -294,7 +298,7 @@ def withdraw_as_person(session: Session, citizen: Citizen, subject_id: int) -> O
 @dataclass(frozen=True)
 class AgentFiling:
     """An agent's filing: the version, and whether it spoke for the person (with evidence) or
-    only added to its channel's claim (then the agent sees that claim only)."""
+    only added a claim of its own (then the agent sees that claim only)."""
 
     version: OppositionVersion
     for_the_person: bool
@@ -303,9 +307,9 @@ class AgentFiling:
 def agent_filing(session: Session, keyring: Keyring, identifier: Identifier, *, request: str,
                  purposes: Iterable[Purpose] | None, channel: str, agent: str,
                  evidence_checked: bool) -> AgentFiling:
-    """File for a person at a counter, by post or by phone. ``request`` is ``add`` (add these
-    purposes to the channel's own claim: open on every channel, and it shows nothing of what was
-    there), ``set`` (exactly these purposes) or ``withdraw``. ``set`` and ``withdraw`` act for the
+    """File for a person at a counter, by post or by phone. ``request`` is ``add`` (these
+    purposes as a claim of this filing's own: open on every channel, and it shows nothing of what
+    was there, not even what an earlier caller filed), ``set`` (exactly these purposes) or ``withdraw``. ``set`` and ``withdraw`` act for the
     person and supersede every claim, so they need the channel's evidence; by phone there is
     none, and agents only add."""
     evidence = EVIDENCE.get(channel) if evidence_checked else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, RadioField, SelectMultipleField, StringField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, StopValidation
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -64,6 +64,8 @@ class AssistedFilingForm(FlaskForm):
     ], default="all", validators=[InputRequired(_l("Indiquez la demande de la personne."))])
     purposes = MultiCheckboxField(_l("Réutilisations refusées"), choices=[SelectChoice(p.code, PURPOSE_LABELS[p]) for p in Purpose],
                                   validators=[Optional()])
+    # Reducing or withdrawing speaks for the person: ``registry.ownership.agent_filing`` asks for it.
+    evidence = BooleanField(_l("J'ai vérifié la pièce d'identité de la personne (au guichet) ou reçu sa copie (par courrier)"))
 
 
 

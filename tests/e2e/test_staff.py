@@ -101,13 +101,23 @@ def test_a_wrong_totp_repeated_until_the_account_locks(live_server, page, consol
     assert page.url.endswith("/staff/connexion")
 
 
+def fill_person(page, sex: str = "Femme") -> None:
+    page.get_by_label("Numéro de sécurité sociale (NIR) de la personne").fill(spaced(NIR))
+    choose(page, sex)
+    page.get_by_label("Date de naissance de la personne").fill("1985-02-14")
+
+
+def tick_evidence(page) -> None:
+    """The evidence box: its label carries a hint, so it is clicked by its ``for``."""
+    page.locator("label[for=evidence]").click()
+    assert page.locator("#evidence").is_checked()
+
+
 def test_an_agent_files_for_a_person_and_prints_the_receipt(live_server, page, console_errors, make_account):
     sign_in_with_totp(page, live_server, make_account("agent"))
     page.get_by_role("link", name="Enregistrer une demande").first.click()
     check_page(page, console_errors)
-    page.get_by_label("Numéro de sécurité sociale (NIR) de la personne").fill(spaced(NIR))
-    choose(page, "Homme")
-    page.get_by_label("Date de naissance de la personne").fill("1985-02-14")
+    fill_person(page, "Homme")
     choose(page, "Par téléphone")
     page.get_by_role("button", name="Enregistrer la demande").click()
     assert "Le sexe ne correspond pas au numéro de sécurité sociale." in page.content()
@@ -119,8 +129,42 @@ def test_an_agent_files_for_a_person_and_prints_the_receipt(live_server, page, c
     assert "/staff/recu/RNO-" in page.url
     reference = page.locator("[data-receipt-reference]").inner_text()
     assert re.fullmatch(r"RNO-(?:[A-Z2-9]{4}-){3}[A-Z2-9]{4}", reference)
-    assert "Recherche scientifique" in page.content() and "Par téléphone" in page.content()
-    assert NIR not in page.content()
+    content = page.content()
+    assert "Recherche scientifique" in content and "Par téléphone" in content
+    assert "Ce récépissé indique ce que cette demande ajoute." in content
+    assert NIR not in content
+    check_page(page, console_errors)
+
+
+def test_an_agent_withdraws_only_at_the_counter_with_the_identity_document(live_server, page, console_errors,
+                                                                           make_account):
+    sign_in_with_totp(page, live_server, make_account("agent"))
+    page.goto(live_server.url + "/staff/depot")
+    fill_person(page)
+    choose(page, "Au guichet")
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    assert "/staff/recu/RNO-" in page.url
+    page.get_by_role("link", name="Enregistrer une autre demande").click()
+    fill_person(page)
+    choose(page, "Par téléphone")
+    choose(page, "Retirer son opposition")
+    tick_evidence(page)
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    assert "Par téléphone, un agent peut seulement ajouter des usages" in page.content()
+    check_page(page, console_errors)
+    choose(page, "Au guichet")
+    page.locator("label[for=evidence]").click()  # untick: no document checked
+    assert not page.locator("#evidence").is_checked()
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    error = page.locator("#evidence-erreur-1")
+    assert error.inner_text().startswith("Pour réduire ou retirer une opposition, vérifiez la pièce d'identité")
+    assert "evidence-erreur-1" in page.locator("#evidence").get_attribute("aria-describedby")
+    check_page(page, console_errors)
+    tick_evidence(page)
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    assert "/staff/recu/RNO-" in page.url
+    content = page.content()
+    assert "Opposition retirée" in content and "Pièce d'identité vérifiée au guichet" in content
     check_page(page, console_errors)
 
 
