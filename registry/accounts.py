@@ -21,7 +21,9 @@ class Account(Base):
     """Someone who logged in: known by their identity provider's (issuer, sub) only."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_accounts_issuer_subject"),)
+    # Claims name their account (``account:<id>``): an id is never given again, even on SQLite.
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_accounts_issuer_subject"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issuer: Mapped[str] = mapped_column(String(255))

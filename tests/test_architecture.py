@@ -30,3 +30,87 @@ def test_no_domain_module_imports_the_web_layer_even_lazily():
                     names = [node.module]
                 offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in WEB_MODULES]
     assert offenders == []
+
+
+CLAIM_WRITERS = frozenset({"file_opposition", "change_purposes", "withdraw_opposition", "set_claim",
+                           "supersede_claims", "subject_for_filing"})
+
+
+def _uses_of(path: Path, module: str, names: frozenset[str]) -> list[str]:
+    """Where ``path`` reaches one of ``names`` of ``module``: ``from module import name``, or
+    ``module.name`` / ``alias.name`` after ``import module [as alias]`` or ``from package import
+    module``. Lazy imports inside functions count too."""
+    package, _, last = module.rpartition(".")
+    aliases = {module}
+    found = []
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == module:
+            found += [f"{path.relative_to(ROOT)}:{node.lineno}: {a.name}" for a in node.names
+                      if a.name in names or a.name == "*"]
+        elif isinstance(node, ast.ImportFrom) and node.module == package:
+            aliases |= {a.asname or a.name for a in node.names if a.name == last}
+        elif isinstance(node, ast.Import):
+            aliases |= {a.asname or a.name for a in node.names if a.name == module}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in names and ast.unparse(node.value) in aliases:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def _calls_of(path: Path, names: frozenset[str]) -> list[str]:
+    """Every call of a function named one of ``names``, directly or as an attribute."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name in names:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+    return found
+
+
+def test_the_portal_changes_claims_only_through_the_ownership_rules():
+    """registry.ownership says who may change what; the portal must not write claims around it.
+    Only the demo seeding (counter filings of fictitious people) files directly."""
+    allowed = {ROOT / "portal" / "demo.py"}
+    offenders = []
+    for path in sorted((ROOT / "portal").rglob("*.py")):
+        if path not in allowed:
+            offenders += _uses_of(path, "registry.oppositions", CLAIM_WRITERS)
+    assert offenders == []
+
+
+def test_only_the_claim_mechanics_and_the_rules_set_or_supersede_claims():
+    allowed = {ROOT / "registry" / "oppositions.py", ROOT / "registry" / "ownership.py"}
+    offenders = []
+    for path in sorted((ROOT / "registry").rglob("*.py")):
+        if path not in allowed and "migrations" not in path.relative_to(ROOT).parts:
+            offenders += _calls_of(path, frozenset({"set_claim", "supersede_claims"}))
+            offenders += _uses_of(path, "registry.oppositions", frozenset({"set_claim", "supersede_claims"}))
+    assert offenders == []
+
+
+def test_the_ownership_checks_see_imports_and_attribute_calls(tmp_path, monkeypatch):
+    """The two checks above would pass vacuously if they missed a form of use."""
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from registry.oppositions import Filing, set_claim\n"
+        "import registry.oppositions as ops\n"
+        "from registry import oppositions\n"
+        "import registry.oppositions\n"
+        "def f():\n"
+        "    from registry.oppositions import subject_for_filing\n"
+        "    ops.file_opposition()\n"
+        "    oppositions.withdraw_opposition()\n"
+        "    registry.oppositions.change_purposes()\n"
+        "    ops.current_opposition()\n"
+        "    thing.supersede_claims()\n"
+    )
+    uses = _uses_of(sample, "registry.oppositions", CLAIM_WRITERS)
+    assert sorted(use.split(": ", 1)[1] for use in uses) == [
+        "oppositions.withdraw_opposition", "ops.file_opposition", "registry.oppositions.change_purposes",
+        "set_claim", "subject_for_filing"]
+    assert [call.split(": ", 1)[1] for call in _calls_of(sample, frozenset({"set_claim", "supersede_claims"}))] == [
+        "supersede_claims"]

@@ -131,3 +131,57 @@ def test_a_failed_unit_of_work_leaves_no_half_opposition(session, keyring):
     assert session.scalar(select(func.count()).select_from(Subject)) == 0
     assert versions_of(session) == 0
     assert not current_opposition(session, keyring, PERSON).active
+
+
+# --- claims: each holder its own, the opposition in force their union ---------------------------
+
+COUNTER = Filing(channel="counter", actor="agent", filed_by="staff:1")
+ACCOUNT = Filing(actor="self", filed_by="account:7")
+
+
+def claims_of(session, keyring, identifier):
+    from registry.models import Claim
+    from registry.oppositions import find_subject
+
+    subject = find_subject(session, keyring, identifier)
+    return {c.holder: c.purposes_mask for c in session.scalars(select(Claim).where(Claim.subject_id == subject.id))}
+
+
+def test_each_holder_sets_its_own_claim_and_the_union_is_in_force(session, keyring):
+    counter = file_opposition(session, keyring, PERSON, [Purpose.RESEARCH], COUNTER)
+    account = file_opposition(session, keyring, PERSON, [Purpose.AI], ACCOUNT)
+    assert claims_of(session, keyring, PERSON) == {COUNTER.holder_key: Purpose.RESEARCH.bit,
+                                                   "account:7": Purpose.AI.bit}
+    assert (counter.claim_mask, account.claim_mask) == (Purpose.RESEARCH.bit, Purpose.AI.bit)
+    assert account.purposes == [Purpose.RESEARCH, Purpose.AI]
+    assert account.claim_id != counter.claim_id
+    withdraw_opposition(session, keyring, PERSON, ACCOUNT)
+    assert current_opposition(session, keyring, PERSON).purposes == [Purpose.RESEARCH]
+    with pytest.raises(NoActiveOpposition):
+        change_purposes(session, keyring, PERSON, [Purpose.AI], ACCOUNT)
+
+
+def test_setting_a_claim_to_what_it_holds_returns_that_claims_version(session, keyring):
+    first = file_opposition(session, keyring, PERSON, [Purpose.AI], ACCOUNT)
+    file_opposition(session, keyring, PERSON, None, COUNTER)
+    again = file_opposition(session, keyring, PERSON, [Purpose.AI], ACCOUNT)
+    assert again.id == first.id
+    assert versions_of(session) == 2
+
+
+def test_superseding_ends_every_other_claim(session, keyring):
+    from registry.oppositions import find_subject, supersede_claims
+
+    file_opposition(session, keyring, PERSON, None, COUNTER)
+    file_opposition(session, keyring, PERSON, [Purpose.AI], ACCOUNT)
+    subject = find_subject(session, keyring, PERSON)
+    version = supersede_claims(session, subject, Purpose.STATISTICS.bit, Filing(filed_by="account:9"), PERSON)
+    assert claims_of(session, keyring, PERSON) == {COUNTER.holder_key: 0, "account:7": 0,
+                                                   "person": Purpose.STATISTICS.bit}
+    assert (version.purposes_mask, version.claim_mask) == (Purpose.STATISTICS.bit, Purpose.STATISTICS.bit)
+    assert version.filed_by == "account:9"
+    assert current_opposition(session, keyring, PERSON).purposes == [Purpose.STATISTICS]
+    supersede_claims(session, subject, 0, Filing(filed_by="account:9"), PERSON)
+    assert not current_opposition(session, keyring, PERSON).active
+    with pytest.raises(NoActiveOpposition):
+        supersede_claims(session, subject, 0, Filing(filed_by="account:9"), PERSON)

@@ -78,6 +78,11 @@ def upgrade() -> None:
     op.drop_index("ix_account_subjects_subject_id", table_name="account_subjects")
     op.drop_index("ix_account_subjects_account_id", table_name="account_subjects")
     op.drop_table("account_subjects")
+    if op.get_bind().dialect.name == "sqlite":
+        # Claims name their account (``account:<id>``): SQLite must never give a deleted account's
+        # id to a new one, or the newcomer would hold the deleted account's claims.
+        with op.batch_alter_table("accounts", recreate="always", table_kwargs={"sqlite_autoincrement": True}):
+            pass
 
 
 def _holder(filed_by, actor, channel):
@@ -114,7 +119,7 @@ def migrate_links_and_versions(connection) -> None:
         "SELECT id, opposed_purposes, current_version FROM subjects WHERE current_version > 0 ORDER BY id")).all()
     versions = connection.execute(sa.text(
         "SELECT id, subject_id, purposes_mask, channel, actor, proxy_for, filed_by, recorded_at "
-        "FROM opposition_versions ORDER BY subject_id, version")).all()
+        "FROM opposition_versions ORDER BY subject_id, version").columns(recorded_at=sa.DateTime)).all()
     by_subject: dict[int, list] = {}
     for row in versions:
         by_subject.setdefault(row.subject_id, []).append(row)
