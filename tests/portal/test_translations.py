@@ -26,15 +26,15 @@ def test_the_english_catalogue_matches_the_source(tmp_path):
     translated = {m.id for m in catalogue if m.id and m.string}
     in_catalogue = {m.id for m in catalogue if m.id}
     source = extracted_ids(tmp_path)
-    assert sorted(source - translated) == [], "strings without an English translation: run pybabel update"
-    assert sorted(in_catalogue - source) == [], "stale strings in the English catalogue"
+    assert sorted(source - translated, key=str) == [], "strings without an English translation: run pybabel update"
+    assert sorted(in_catalogue - source, key=str) == [], "stale strings in the English catalogue"
 
 
 def test_the_message_template_is_current(tmp_path):
     """``translations/messages.pot`` holds exactly the strings of the source (re-extract when not)."""
     with (ROOT / "translations/messages.pot").open("rb") as handle:
         committed = {m.id for m in read_po(handle) if m.id}
-    assert sorted(extracted_ids(tmp_path) ^ committed) == [], (
+    assert sorted(extracted_ids(tmp_path) ^ committed, key=str) == [], (
         "translations/messages.pot is stale: pybabel extract -F translations/babel.cfg -k _l "
         "--no-location --sort-output --omit-header -o translations/messages.pot portal"
     )
