@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from registry.identifiers import Identifier, IdentityMismatch, check_identity
 
 FRANCE = "99100"
+UNVERIFIABLE_REASONS = ("month_unknown", "nia", "pending_registration", "no_birthplace", "commune_unmapped")
 # city code -> (département, first and last arrondissement commune numbers)
 _ARRONDISSEMENTS = {
     "75056": ("75", 101, 120),

@@ -25,6 +25,8 @@ IDENTITY_MESSAGES = {
     "birth_year_mismatch": ("birthdate", _l("L'année de naissance ne correspond pas au numéro de sécurité sociale.")),
     "birth_month_mismatch": ("birthdate", _l("Le mois de naissance ne correspond pas au numéro de sécurité sociale.")),
     "birthdate_invalid": ("birthdate", _l("La date de naissance n'est pas une date valide.")),
+    "birth_department_mismatch": ("identifier", _l("Le département de naissance du numéro ne correspond pas au lieu de naissance de la personne.")),
+    "birth_country_mismatch": ("identifier", _l("Le pays de naissance du numéro ne correspond pas à celui de la personne.")),
     "department_era_mismatch": ("identifier", _l(
         "Le département de naissance ne correspond pas à l'année de naissance "
         "(la Corse est 20 avant 1976, 2A ou 2B ensuite).")),
