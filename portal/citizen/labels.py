@@ -6,6 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 from registry.purposes import Purpose, purposes_of
 
+from portal.labels import EVIDENCE_LABELS
+
 IDENTIFIER_MESSAGES = {
     "empty": _l("Saisissez le numéro de sécurité sociale (15 caractères)."),
     "length": _l("Le numéro doit compter 15 caractères : 13 chiffres puis une clé de 2 chiffres."),
@@ -102,11 +104,6 @@ AUTHOR_LABELS = {
     "registry": _l("Le registre"),
 }
 
-EVIDENCE_LABELS = {
-    "identity_document": _l("pièce d'identité vérifiée au guichet"),
-    "identity_copy": _l("copie de la pièce d'identité reçue par courrier"),
-}
-
 PROXY_AGE_MESSAGES = {
     "minor_is_adult": _l("D'après cette date de naissance, la personne a 18 ans ou plus : si vous êtes son représentant légal, choisissez « Majeur protégé »."),
     "protected_adult_is_minor": _l("D'après cette date de naissance, la personne a moins de 18 ans : choisissez « Enfant mineur »."),
@@ -135,5 +132,6 @@ def author_of(version) -> str:
     if relation == "proxy" and version.proxy_for:
         author += f" ({str(PROXY_KIND_LABELS[version.proxy_for]).lower()})"
     if version.evidence:
-        author += f" ({EVIDENCE_LABELS[version.evidence]})"
+        evidence = str(EVIDENCE_LABELS[version.evidence])
+        author += f" ({evidence[:1].lower()}{evidence[1:]})"
     return author
