@@ -46,10 +46,11 @@ def test_every_citizen_page_passes_axe(live_server, page, console_errors, lang):
     page.goto(f"{live_server.url}{lang}/mon-espace/opposition")
     check_page(page, console_errors)
     file_for_myself(page, "2 90 06 75 056 078 00")  # a wrong key: the error state
-    assert page.locator("#nir-erreur-1").is_visible()
+    page.locator("#nir-erreur-1").wait_for()  # axe runs on the answer, not on a page still loading
     check_page(page, console_errors)
     page.goto(f"{live_server.url}{lang}/mon-espace/procuration")
     page.locator("main form button[type=submit]").click()  # everything missing: every error state
+    page.locator("#attest-erreur-1").wait_for()
     check_page(page, console_errors)
     page.goto(f"{live_server.url}{lang}/mon-espace/opposition")
     file_for_myself(page, JULIE)
@@ -57,9 +58,11 @@ def test_every_citizen_page_passes_axe(live_server, page, console_errors, lang):
     check_page(page, console_errors)
     page.goto(f"{live_server.url}{lang}/mon-espace")
     page.get_by_role("link", name=re.compile("Modifier les usages|Change the purposes")).click()
+    page.wait_for_url(f"{live_server.url}{lang}/mon-espace/mon-opposition/usages")  # Julie proved to be the person
     check_page(page, console_errors)
     page.goto(f"{live_server.url}{lang}/mon-espace")
     page.get_by_role("link", name=re.compile("Retirer l'opposition|Withdraw the opt-out")).click()
+    page.wait_for_url(f"{live_server.url}{lang}/mon-espace/mon-opposition/retrait")
     check_page(page, console_errors)
 
 
@@ -80,6 +83,9 @@ def test_a_citizen_files_gets_a_receipt_and_downloads_it(live_server, page):
     assert pdf.startswith(b"%PDF") and reference.encode() in pdf
     page.get_by_role("link", name="Retour à mon espace").click()
     assert "Opposition en vigueur" in page.content() and reference in page.content()
+    # Marie proved to be the person: her links act on her opposition, not on a claim
+    assert page.get_by_role("link", name="Modifier les usages").get_attribute("href") == "/mon-espace/mon-opposition/usages"
+    assert page.get_by_role("link", name="Retirer l'opposition").get_attribute("href") == "/mon-espace/mon-opposition/retrait"
 
 
 def test_a_wrong_number_is_explained_on_the_field_in_french_and_english(live_server, page):
@@ -116,6 +122,7 @@ def test_change_withdraw_with_confirmation_and_file_again(live_server, page):
     page.goto(live_server.url + "/en/mon-espace/opposition")
     file_for_myself(page, KARIM)
     page.goto(live_server.url + "/en/mon-espace")
+    assert page.get_by_role("link", name="Withdraw the opt-out").get_attribute("href") == "/en/mon-espace/mon-opposition/retrait"
     page.get_by_role("link", name="Change the purposes").click()
     page.locator("label[for=scope-1]").click()
     page.get_by_text("Scientific research").click()
@@ -148,10 +155,21 @@ def test_a_parent_files_for_her_child_and_withdraws_it(live_server, page):
     page.locator("label[for=attest]").click() if not page.locator("#attest").is_checked() else None
     page.locator("main form button[type=submit]").click()
     assert page.locator("#reference").is_visible()
+    # a proxy's receipt speaks of its own request only
+    assert page.get_by_role("heading", level=1).inner_text() == "Demande enregistrée"
     page.goto(live_server.url + "/mon-espace")
-    assert "Enfant mineur" in page.content()
-    page.get_by_role("link", name="Retirer l'opposition").click()
+    card = page.locator("section.fr-card", has_text="Enfant mineur")
+    assert "Votre demande est en vigueur" in card.text_content()  # as written (badges are upper-cased)
+    assert "Opposition en vigueur" not in page.content()  # Julie has not proved to be anyone
+    withdraw = card.get_by_role("link", name="Retirer ma demande")
+    assert re.fullmatch(r"/mon-espace/oppositions/\d+/retrait", withdraw.get_attribute("href"))
+    assert re.fullmatch(r"/mon-espace/oppositions/\d+/usages",
+                        card.get_by_role("link", name="Modifier ma demande").get_attribute("href"))
+    withdraw.click()
     page.get_by_role("button", name="Confirmer le retrait").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Votre demande a pris fin"
+    page.goto(live_server.url + "/mon-espace")
+    assert "Votre demande a pris fin" in page.locator("section.fr-card", has_text="Enfant mineur").text_content()
     state, versions = history(live_server, CHILD)
     assert not state.active and [(v.actor, v.proxy_for) for v in versions] == [("proxy", "minor")] * 2
 
