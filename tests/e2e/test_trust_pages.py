@@ -78,7 +78,8 @@ def test_a_citizen_downloads_my_data_after_filing_without_any_raw_number(live_se
     with open(download_info.value.path(), encoding="utf-8") as handle:
         text = handle.read()
     document = json.loads(text)
-    [person] = document["people"]
+    person = document["person"]  # Marie proved to be the person when she filed
+    assert document["claims"] == []
     assert person["opposition_in_force"]["active"]
     assert [(v["action"], v["receipt_reference"]) for v in person["history"]] == [("filed", reference)]
     with page.expect_download() as download_info:
