@@ -135,3 +135,21 @@ def author_of(version) -> str:
         evidence = str(EVIDENCE_LABELS[version.evidence])
         author += f" ({evidence[:1].lower()}{evidence[1:]})"
     return author
+
+# Someone else's request, as the person reads it in their history: a change to that request,
+# not to the opposition in force (which stays the union of every request).
+OTHER_HOLDER_ACTION_LABELS = {
+    "filed": _l("Demande d'un tiers ajoutée"),
+    "changed": _l("Demande d'un tiers modifiée"),
+    "withdrawn": _l("Demande d'un tiers retirée"),
+    "refiled": _l("Demande d'un tiers ajoutée à nouveau"),
+}
+
+
+def person_action(version) -> str:
+    """What a version did, for the person: their own changes (or an agent's with evidence, or the
+    registry's) change the opposition in force; anyone else's only changes that holder's request."""
+    claim = version.claim
+    if claim is None or claim.relation == "person":
+        return str(ACTION_LABELS[version.action])
+    return str(OTHER_HOLDER_ACTION_LABELS[version.action])

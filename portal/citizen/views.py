@@ -56,7 +56,7 @@ def receipt_facts(found: Receipt) -> dict:
     opposition in force after the change; a holder's shows its own claim only, and says so."""
     version = found.version
     if found.as_person:
-        return {"title": labels.ACTION_LABELS[version.action], "concerns": _("Vous-même"),
+        return {"title": labels.person_action(version), "concerns": _("Vous-même"),
                 "purposes": version.purposes, "ended": not version.purposes_mask,
                 "note": _("Ce récépissé indique l'opposition en vigueur pour vous après cette demande.")}
     claim = found.claim

@@ -77,7 +77,7 @@ def _person(session: Session, person: PersonRecord) -> dict:
         "history": [{
             "version": version.version,
             "action": version.action,
-            "action_label": str(labels.ACTION_LABELS[version.action]),
+            "action_label": labels.person_action(version),
             "purposes_in_force_after": _purposes(version.purposes),
             "channel": version.channel,
             "channel_label": str(labels.CHANNEL_LABELS[version.channel]),
@@ -190,7 +190,7 @@ def _person_pdf(pdf: FPDF, session: Session, person: PersonRecord) -> None:
         details = _("Par : %(who)s. Canal : %(channel)s. Usages en vigueur ensuite : %(purposes)s. Récépissé : %(reference)s.",
                     who=labels.author_of(version), channel=labels.CHANNEL_LABELS[version.channel],
                     purposes=_purpose_labels(version.purposes), reference=version.receipt_reference)
-        _row(pdf, f"{format_datetime(version.effective_at, 'short')} - {labels.ACTION_LABELS[version.action]}", details)
+        _row(pdf, f"{format_datetime(version.effective_at, 'short')} - {labels.person_action(version)}", details)
 
 
 def _claim_pdf(pdf: FPDF, record: ClaimRecord) -> None:

@@ -234,6 +234,12 @@ def test_the_person_supersedes_every_claim_and_the_stranger_is_told_its_claim_en
     client.post("/mon-espace/retrouver", data={"nir": MARIE})
     space = page(client.get("/mon-espace"))
     assert "Un représentant légal" in space  # the person sees who else filed about her
+    assert "Demande d'un tiers ajoutée" in space  # a change to that request, not to her opposition
+    stranger_claim = re.search(r"/mon-espace/oppositions/(\d+)/retrait", page(stranger.get("/mon-espace"))).group(1)
+    assert stranger.post(f"/mon-espace/oppositions/{stranger_claim}/retrait").status_code == 303
+    space = page(client.get("/mon-espace"))
+    assert "Demande d'un tiers retirée" in space and "Opposition retirée" not in space
+    assert stranger.post(f"/mon-espace/oppositions/{stranger_claim}/usages", data={"scope": "all"}).status_code == 303
     assert client.post("/mon-espace/mon-opposition/usages", data={"scope": "some", "purposes": ["research"]}).status_code == 303
     answers = opposed_by_lookup_api(app, MARIE)
     assert answers == {p.code: p is Purpose.RESEARCH for p in Purpose}
