@@ -69,10 +69,8 @@ class Filing:
 
     @property
     def holder_key(self) -> str:
-        if self.holder is not None:
+        if self.holder is not None:  # always set for an agent (see __post_init__)
             return self.holder
-        if self.actor == "agent":
-            return CHANNEL_HOLDER + self.channel
         return self.filed_by or (PERSON_HOLDER if self.actor == "self" else "proxy")
 
     @property

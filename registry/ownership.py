@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from registry.accounts import Account, account_reference
 from registry.errors import NoActiveOpposition, NothingChosen, RegistryError
 from registry.identifiers import Identifier, check_birthdate
-from registry.identity_proof import IdentityClaims, prove_person
+from registry.identity_proof import IdentityClaims, Proof, prove_person
 from registry.keyring import Keyring
 from registry.models import Claim, OppositionVersion, Subject
 from registry.oppositions import (
@@ -145,10 +145,8 @@ def _strengthen(session: Session, subject: Subject, mask: int, filing: Filing,
     return set_claim(session, subject, held | mask, filing, identifier)
 
 
-def _prove(session: Session, keyring: Keyring, citizen: Citizen, identifier: Identifier,
-           claims: IdentityClaims, subject: Subject) -> SelfFiling:
-    """Check the traits (a mismatch raises ``IdentityMismatch``) and bind the person."""
-    proof = prove_person(identifier, claims)
+def _prove(session: Session, keyring: Keyring, citizen: Citizen, proof: Proof, subject: Subject) -> SelfFiling:
+    """Bind the person when the traits proved it (``prove_person`` ran first)."""
     bound = bound_subject_id(session, citizen.identity)
     if bound is not None and bound != subject.id:
         raise AlreadyFiledForSelf()
@@ -172,7 +170,7 @@ def file_for_self(session: Session, keyring: Keyring, citizen: Citizen, identifi
     subject = subject_for_filing(session, keyring, identifier)
     if _own_self_claim_elsewhere(session, citizen, subject.id):
         raise AlreadyFiledForSelf()
-    outcome = _prove(session, keyring, citizen, identifier, claims, subject)
+    outcome = _prove(session, keyring, citizen, prove_person(identifier, claims), subject)
     if outcome.as_person:
         filing = Filing(channel="online", actor="self", filed_by=citizen.holder, holder=PERSON_HOLDER)
     else:
@@ -194,7 +192,7 @@ def find_my_opposition(session: Session, keyring: Keyring, citizen: Citizen, ide
     subject = find_subject(session, keyring, identifier, for_update=True)
     if subject is None or subject.current_version == 0:
         raise NoActiveOpposition()
-    return _prove(session, keyring, citizen, identifier, claims, subject)
+    return _prove(session, keyring, citizen, proof, subject)
 
 
 def age_on(birthdate: dt.date, day: dt.date) -> int:
