@@ -52,6 +52,37 @@ def write_turn(session):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def unit_of_work(session):
+    """The one way to write: end the reads made so far, wait for the write turn (``write_turn``),
+    run the block as one write transaction and commit it; roll it back when the block raises.
+
+    Every view, command and job writes through this (or ``write_with_retry``), so no path can
+    forget the write turn; ``tests/test_architecture.py`` fails when anything else commits.
+    """
+    if session.in_transaction():
+        session.commit()  # the reads made so far (who is signed in...): nothing to write yet
+    try:
+        with write_turn(session):
+            yield session
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def write_with_retry(session, write, *, retry_on=(exc.IntegrityError,)):
+    """Run ``write(session)`` in a unit of work and return its result; when a concurrent request
+    won a race (a unique constraint: the same row created twice), run it once more in a new
+    unit of work: it then finds what the other one wrote."""
+    try:
+        with unit_of_work(session):
+            return write(session)
+    except retry_on:
+        with unit_of_work(session):
+            return write(session)
+
+
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs (as ``DATABASE_URL`` usually gives them)."""
     parsed = make_url(url)
@@ -61,7 +92,10 @@ def normalise_url(url: str) -> str:
 
 
 def create_database_engine(url: str, **kwargs) -> Engine:
+    """An engine for ``url``. Statement parameters never appear in its errors (a failed insert
+    of a staff account would otherwise print the password hash and the TOTP secret)."""
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
