@@ -17,7 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load_config(app, test_config)
 
     from portal import (api, assets, auth, campaigns, citizen, cli, easyread, errors, extensions, help, keys, learning,
-                        log_privacy, mydata, pages, security, staff, statistics, trust)
+                        log_privacy, mydata, pages, security, sessions, staff, statistics, trust)
     from portal.database import db
 
     extensions.init_app(app)
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)
     keys.init_app(app)
     db.init_app(app)
+    sessions.init_app(app)
     pages.init_app(app)
     auth.init_app(app)
     citizen.init_app(app)

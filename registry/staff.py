@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import BigInteger, Integer, String, func, select
+from sqlalchemy import BigInteger, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.audit import record_event
@@ -64,6 +64,10 @@ class StaffAccount(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the next sign-in attempt may be checked (set when an attempt is reserved).
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Raised when every session of the account must end (password or TOTP reset, unlock, disable).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def reference(self) -> str:
@@ -129,6 +133,7 @@ class LockoutPolicy:
     base_delay: float = 2.0
     max_delay: float = 300.0
     lock_after: int = 10
+    lock_duration: float = 3600.0  # a lock ends by itself after this many seconds (or by an unlock)
 
     def delay_after(self, failures: int) -> float:
         """Seconds an attempt must wait after ``failures`` consecutive failures."""
@@ -175,33 +180,71 @@ def get_account(session: Session, account_id: int) -> StaffAccount | None:
     return None if account is None or account.disabled_at is not None else account
 
 
+def reserve_password_attempt(
+    session: Session, email: str, *, policy: LockoutPolicy = LockoutPolicy(), now: dt.datetime | None = None
+) -> StaffAccount | None:
+    """First factor, step one: count an attempt on the account before its password is checked
+    (``reserve_attempt``). Returns the account, or None when no active account has this email;
+    raises ``LoginRefused`` (``locked`` or ``wait``) when no attempt may be checked now. The
+    caller commits this before the (slow) password check, so that parallel attempts see it."""
+    account = find_account(session, email)
+    if account is None or account.disabled_at is not None:
+        return None
+    reserve_attempt(session, account, policy, now or utcnow())
+    return account
+
+
+def password_matches(account: StaffAccount | None, password: str) -> bool:
+    """The argon2 check, against a dummy hash when there is no account: a refused or unknown
+    email costs the same time as a wrong password."""
+    return _verify(account.password_hash if account is not None else _dummy_hash, password)
+
+
+def settle_password_attempt(
+    session: Session, account: StaffAccount | None, password: str, matches: bool, *,
+    policy: LockoutPolicy = LockoutPolicy(), now: dt.datetime | None = None,
+) -> StaffAccount:
+    """First factor, step two: record the outcome of a reserved attempt. Returns the account
+    when the password was right (the caller then asks for the TOTP code); raises
+    ``LoginRefused("invalid_credentials")`` otherwise, whatever the reason, so that a known
+    account and an unknown email get the same answer."""
+    if account is None:
+        raise LoginRefused("invalid_credentials")
+    if not matches:
+        _fail(session, account, "password", policy, now or utcnow())
+        raise LoginRefused("invalid_credentials")
+    _refund(session, account, policy)
+    if _password_hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _password_hasher.hash(password)
+    session.flush()
+    return account
+
+
 def check_password(
     session: Session, email: str, password: str, *, policy: LockoutPolicy = LockoutPolicy(), now: dt.datetime | None = None
 ) -> StaffAccount:
-    """First factor. Returns the account when the password is right; the caller then asks for
-    the TOTP code. Raises ``LoginRefused`` otherwise; a wrong password counts as a failure."""
+    """First factor in one transaction (the three steps above): returns the account when the
+    password is right; raises ``LoginRefused`` otherwise. ``locked`` and ``wait`` are raised
+    only after a dummy check, so that they take as long as any other refusal; the sign-in page
+    words every first-factor refusal alike."""
     now = now or utcnow()
-    account = find_account(session, email)
-    if account is None or account.disabled_at is not None:
-        _verify(_dummy_hash, password)
-        raise LoginRefused("invalid_credentials")
-    _refuse_if_blocked(account, policy, now)
-    if not _verify(account.password_hash, password):
-        _fail(session, account, "password", policy, now)
-        raise LoginRefused("locked" if account.locked_at else "invalid_credentials")
-    if _password_hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _password_hasher.hash(password)
-    return account
+    try:
+        account = reserve_password_attempt(session, email, policy=policy, now=now)
+    except LoginRefused:
+        password_matches(None, password)
+        raise
+    return settle_password_attempt(session, account, password, password_matches(account, password),
+                                   policy=policy, now=now)
 
 
 def check_totp(
     session: Session, account: StaffAccount, code: str, *, policy: LockoutPolicy = LockoutPolicy(), now: dt.datetime | None = None
 ) -> StaffAccount:
     """Second factor: the code of the current 30-second step (or the one either side, for clock
-    drift), never one already used. Success resets the failures and, the first time, completes
-    the enrolment."""
+    drift), never one already used. The attempt is reserved first, as for the password. Success
+    resets the failures and, the first time, completes the enrolment."""
     now = now or utcnow()
-    _refuse_if_blocked(account, policy, now)
+    reserve_attempt(session, account, policy, now)
     step = _matching_step(account.totp_secret, code, now)
     if step is None or (account.last_totp_step is not None and step <= account.last_totp_step):
         _fail(session, account, "totp", policy, now)
@@ -209,6 +252,7 @@ def check_totp(
     account.last_totp_step = step
     account.failed_attempts = 0
     account.last_failure_at = None
+    account.next_attempt_at = None
     account.last_login_at = now
     if account.totp_enrolled_at is None:
         account.totp_enrolled_at = now
@@ -218,35 +262,110 @@ def check_totp(
     return account
 
 
+def reserve_attempt(session: Session, account: StaffAccount, policy: LockoutPolicy, now: dt.datetime) -> None:
+    """Count one attempt (password or code) before it is checked, in a single compare-and-set
+    ``UPDATE``: it applies only if the counter is still the one read, so of many parallel
+    attempts one goes on and the others are refused unchecked (on PostgreSQL the losers wait
+    for the winner's commit and then match no row; on SQLite writers take turns). The count
+    stands as a failure unless the attempt succeeds. Raises ``LoginRefused``: ``locked`` while a
+    lock lasts (``policy.lock_duration``), ``wait`` until the delay after the last failures is
+    over or when a parallel attempt won."""
+    row = session.execute(
+        select(StaffAccount.failed_attempts, StaffAccount.locked_at, StaffAccount.next_attempt_at)
+        .where(StaffAccount.id == account.id)
+    ).one()
+    failures = row.failed_attempts
+    condition = [StaffAccount.id == account.id, StaffAccount.failed_attempts == failures]
+    values: dict = {}
+    if row.locked_at is not None:
+        unlocks_at = row.locked_at + dt.timedelta(seconds=policy.lock_duration)
+        if now < unlocks_at:
+            raise LoginRefused("locked", retry_after=_seconds_until(unlocks_at, now))
+        condition.append(StaffAccount.locked_at == row.locked_at)
+        values["locked_at"] = None
+        failures = 0
+        record_event(session, action="staff.lock_expired", actor="system", target=account.reference)
+    else:
+        condition.append(StaffAccount.locked_at.is_(None))
+        if row.next_attempt_at is not None and now < row.next_attempt_at:
+            raise LoginRefused("wait", retry_after=_seconds_until(row.next_attempt_at, now))
+    values["failed_attempts"] = failures + 1
+    delay = policy.delay_after(failures + 1)
+    values["next_attempt_at"] = now + dt.timedelta(seconds=delay) if delay else None
+    reserved = session.execute(
+        update(StaffAccount).where(*condition).values(**values).execution_options(synchronize_session=False)
+    )
+    if reserved.rowcount != 1:
+        raise LoginRefused("wait", retry_after=1)
+    session.refresh(account)
+
+
 def totp_uri(account: StaffAccount, issuer: str) -> str:
     """The otpauth:// URI an authenticator app reads from the enrolment QR code."""
     return pyotp.TOTP(account.totp_secret, interval=TOTP_INTERVAL).provisioning_uri(name=account.email, issuer_name=issuer)
 
 
 def unlock_account(session: Session, email: str, *, actor: str) -> StaffAccount:
-    """Clear the failures and the lock (an administrator's decision, audited)."""
-    account = find_account(session, email)
-    if account is None:
-        raise AccountNotFound()
+    """Clear the failures and the lock (an administrator's decision, audited); every session of
+    the account ends."""
+    account = _existing(session, email)
     account.failed_attempts = 0
     account.last_failure_at = None
+    account.next_attempt_at = None
     account.locked_at = None
+    _end_sessions(account)
     session.flush()
     record_event(session, action="staff.unlocked", actor=actor, target=account.reference)
     return account
 
 
 def reset_totp(session: Session, email: str, *, actor: str) -> StaffAccount:
-    """A new TOTP secret (lost phone): the next sign-in shows the enrolment QR code again."""
-    account = find_account(session, email)
-    if account is None:
-        raise AccountNotFound()
+    """A new TOTP secret (lost phone): the next sign-in shows the enrolment QR code again; every
+    session of the account ends."""
+    account = _existing(session, email)
     account.totp_secret = pyotp.random_base32()
     account.totp_enrolled_at = None
     account.last_totp_step = None
+    _end_sessions(account)
     session.flush()
     record_event(session, action="staff.totp_reset", actor=actor, target=account.reference)
     return account
+
+
+def reset_password(session: Session, email: str, password: str, *, actor: str) -> StaffAccount:
+    """A new password (forgotten or exposed); every session of the account ends."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise WeakPassword()
+    account = _existing(session, email)
+    account.password_hash = _password_hasher.hash(password)
+    _end_sessions(account)
+    session.flush()
+    record_event(session, action="staff.password_reset", actor=actor, target=account.reference)
+    return account
+
+
+def disable_account(session: Session, email: str, *, actor: str) -> StaffAccount:
+    """Close the account for good (someone who left): it can no longer sign in, and every
+    session of it ends. Its audit history stays."""
+    account = _existing(session, email)
+    if account.disabled_at is None:
+        account.disabled_at = utcnow()
+        _end_sessions(account)
+        session.flush()
+        record_event(session, action="staff.disabled", actor=actor, target=account.reference)
+    return account
+
+
+def _existing(session: Session, email: str) -> StaffAccount:
+    account = find_account(session, email)
+    if account is None:
+        raise AccountNotFound()
+    return account
+
+
+def _end_sessions(account: StaffAccount) -> None:
+    """Every session signed in before now holds an older generation and is refused from now on."""
+    account.session_generation = (account.session_generation or 0) + 1
 
 
 def record_logout(session: Session, account: StaffAccount, reason: str) -> None:
@@ -277,18 +396,25 @@ def _matching_step(secret: str, code: str, now: dt.datetime) -> int | None:
     return None
 
 
-def _refuse_if_blocked(account: StaffAccount, policy: LockoutPolicy, now: dt.datetime) -> None:
-    if account.locked_at is not None:
-        raise LoginRefused("locked")
+def _refund(session: Session, account: StaffAccount, policy: LockoutPolicy) -> None:
+    """A right password gives its reserved attempt back (the code step decides the rest): the
+    counter and the next attempt's time are what the failures alone make them."""
+    session.execute(update(StaffAccount).where(StaffAccount.id == account.id, StaffAccount.failed_attempts > 0)
+                    .values(failed_attempts=StaffAccount.failed_attempts - 1)
+                    .execution_options(synchronize_session=False))
+    session.refresh(account)
     delay = policy.delay_after(account.failed_attempts)
-    if delay and account.last_failure_at is not None:
-        ready_at = account.last_failure_at + dt.timedelta(seconds=delay)
-        if now < ready_at:
-            raise LoginRefused("wait", retry_after=max(1, int((ready_at - now).total_seconds() + 0.999)))
+    account.next_attempt_at = (account.last_failure_at + dt.timedelta(seconds=delay)
+                               if delay and account.last_failure_at is not None else None)
+
+
+def _seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
+    return max(1, int((moment - now).total_seconds() + 0.999))
 
 
 def _fail(session: Session, account: StaffAccount, step: str, policy: LockoutPolicy, now: dt.datetime) -> None:
-    account.failed_attempts += 1
+    """A reserved attempt failed: it already counts (``reserve_attempt``); audit it, and lock
+    the account when the failures reach ``policy.lock_after``."""
     account.last_failure_at = now
     record_event(
         session,

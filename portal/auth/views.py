@@ -8,10 +8,13 @@ from flask_babel import force_locale, gettext as _
 from flask_login import login_user, logout_user
 
 from registry.accounts import account_for_login
+from registry.db import unit_of_work
 
 from portal.auth import IDENTITY_KEY
 from portal.auth.franceconnect import LoginRefused, franceconnect, login_available, random_token
 from portal.database import db
+from portal.redirects import safe_next
+from portal.sessions import end_session
 from portal.security import limiter
 
 bp = Blueprint("auth", __name__)
@@ -19,13 +22,6 @@ bp = Blueprint("auth", __name__)
 NEXT_KEY = "after_login"
 LOGOUT_STATE_KEY = "logout_state"
 ID_TOKEN_KEY = "id_token"
-
-
-def safe_next(target: str | None) -> str | None:
-    """A local path only: never an open redirect to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 def _login_limit() -> str:
@@ -56,7 +52,7 @@ def login():
 def callback():
     if not login_available():
         abort(503)
-    target = session.pop(NEXT_KEY, None)
+    target = safe_next(session.pop(NEXT_KEY, None))
     home = url_for("en.home") if _english(target) else url_for("pages.home")
     try:
         identity, id_token = franceconnect().finish_login()
@@ -68,10 +64,9 @@ def callback():
         else:
             _flash(english, "error", lambda: _("La connexion avec FranceConnect n'a pas abouti. Réessayez."))
         return redirect(home)
-    session_db = db.session()
-    account = account_for_login(session_db, identity.issuer, identity.subject)
-    session_db.commit()
-    session.clear()
+    with unit_of_work(db.session()) as session_db:
+        account = account_for_login(session_db, identity.issuer, identity.subject)
+    end_session(session)  # a new token: nothing from before the login, no fixation
     session[IDENTITY_KEY] = identity.session_claims()
     session[ID_TOKEN_KEY] = id_token
     from portal.auth import CitizenUser
@@ -85,7 +80,7 @@ def logout():
     english = _english(safe_next(request.form.get("next")))
     id_token = session.get(ID_TOKEN_KEY)
     logout_user()
-    session.clear()
+    end_session(session)  # the stored session is gone: a copied cookie opens nothing
     state = random_token()
     session[LOGOUT_STATE_KEY] = state
     session[NEXT_KEY] = "/en/" if english else "/"

@@ -18,8 +18,11 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from campaigns import learning
 from campaigns.attestations import attestation_of, format_code, normalise_code
 from campaigns.modules import default_catalogue
+from registry.db import unit_of_work
 from portal.auth import prosanteconnect
 from portal.database import db
+from portal.redirects import safe_next
+from portal.sessions import end_session
 from portal.learning.helpers import current_professional, locale
 from portal.learning.pdf import attestation_pdf
 from portal.pages import localized_url
@@ -46,20 +49,13 @@ def home():
     )
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only a local path: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 @bp.get("/connexion")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def login():
     if not prosanteconnect.enabled():
         flash(_("La connexion Pro Santé Connect n'est pas configurée sur ce service."), "error")
         return redirect(localized_url("pro.home"))
-    session["psc_after_login"] = _safe_next(request.args.get("next")) or localized_url("pro.home")
+    session["psc_after_login"] = safe_next(request.args.get("next")) or localized_url("pro.home")
     try:
         return prosanteconnect.authorize_redirect(url_for("pro_callback.callback", _external=True))
     except (requests.RequestException, OAuthError, KeyError, ValueError):
@@ -69,7 +65,7 @@ def login():
 
 @callback_bp.get("/pro/connexion/retour")
 def callback():
-    after = _safe_next(session.pop("psc_after_login", None)) or url_for("pro.home")
+    after = safe_next(session.pop("psc_after_login", None)) or url_for("pro.home")
     home = url_for("pro_en.home") if after.startswith("/en/") else url_for("pro.home")
     if not prosanteconnect.enabled():
         abort(404)
@@ -78,15 +74,15 @@ def callback():
         return redirect(home)
     try:
         identity, id_token = prosanteconnect.identity_from_callback()
-        professional = learning.sign_in_professional(db.session(), identity)
+        with unit_of_work(db.session()) as database:
+            professional = learning.sign_in_professional(database, identity)
     except prosanteconnect.ProSanteConnectError as error:
         flash(str(LOGIN_ERRORS[error.code]), "error")
         return redirect(home)
     except (OAuthError, requests.RequestException, learning.IncompleteIdentity, KeyError, ValueError):
         flash(_("La connexion avec Pro Santé Connect a échoué. Réessayez."), "error")
         return redirect(home)
-    db.session().commit()
-    session.pop("learning", None)  # a new person on this browser: no one else's progress
+    end_session(session)  # a new person on this browser: a new token, no one else's progress
     session["professional_id"] = professional.id
     session["psc_id_token"] = id_token
     return redirect(after)
@@ -95,8 +91,7 @@ def callback():
 @bp.post("/deconnexion")
 def logout():
     id_token = session.pop("psc_id_token", None)
-    session.pop("professional_id", None)
-    session.pop("learning", None)
+    end_session(session)  # the stored session is gone: a copied cookie opens nothing
     flash(_("Vous êtes déconnecté."), "success")
     home = localized_url("pro.home")
     if prosanteconnect.enabled():

@@ -16,7 +16,10 @@ from registry.staff import (
     check_password,
     check_totp,
     create_staff_account,
+    disable_account,
     find_account,
+    reset_password,
+    reset_totp,
     unlock_account,
 )
 
@@ -106,10 +109,55 @@ def test_failures_bring_growing_delays_then_a_lock(session, agent):
         check_totp(session, agent, "000000", policy=policy, now=now)
     assert refused.value.code == "locked"
     with pytest.raises(LoginRefused) as refused:
-        check_password(session, "agent@example.fr", PASSWORD, policy=policy, now=now + dt.timedelta(days=1))
+        check_password(session, "agent@example.fr", PASSWORD, policy=policy, now=now + dt.timedelta(minutes=59))
     assert refused.value.code == "locked"
     assert actions(session).count("staff.login_failed") == 6
     assert actions(session)[-1] == "staff.locked"
+
+
+def test_a_lock_ends_by_itself_after_its_duration(session, agent):
+    policy = LockoutPolicy(lock_after=2, base_delay=0, lock_duration=3600)
+    for _ in range(2):
+        with pytest.raises(LoginRefused):
+            check_totp(session, agent, "000000", policy=policy, now=T0)
+    with pytest.raises(LoginRefused) as refused:
+        check_password(session, "agent@example.fr", PASSWORD, policy=policy, now=T0 + dt.timedelta(seconds=3599))
+    assert (refused.value.code, refused.value.retry_after) == ("locked", 1)
+    later = T0 + dt.timedelta(seconds=3600)
+    account = check_password(session, "agent@example.fr", PASSWORD, policy=policy, now=later)
+    check_totp(session, account, code_at(account, later), policy=policy, now=later)
+    assert (account.locked_at, account.failed_attempts) == (None, 0)
+    assert "staff.lock_expired" in actions(session)
+
+
+def test_a_refused_attempt_is_never_counted_nor_checked(session, agent):
+    """While a delay runs, an attempt is refused before its password is checked: the right
+    password does not get through, and the refusal is not a new failure."""
+    policy = LockoutPolicy(free_attempts=1, base_delay=60, lock_after=5)
+    with pytest.raises(LoginRefused):
+        check_password(session, "agent@example.fr", "wrong password!", policy=policy, now=T0)
+    for seconds in (1, 30, 59):
+        with pytest.raises(LoginRefused) as refused:
+            check_password(session, "agent@example.fr", PASSWORD, policy=policy, now=T0 + dt.timedelta(seconds=seconds))
+        assert refused.value.code == "wait"
+    assert find_account(session, "agent@example.fr").failed_attempts == 1
+    assert actions(session).count("staff.login_failed") == 1
+    assert check_password(session, "agent@example.fr", PASSWORD, policy=policy, now=T0 + dt.timedelta(seconds=60))
+
+
+def test_resets_and_a_disable_move_the_session_generation_on(session, agent):
+    generations = [agent.session_generation]
+    for change in (lambda: reset_password(session, "agent@example.fr", "another long password", actor="cli"),
+                   lambda: reset_totp(session, "agent@example.fr", actor="cli"),
+                   lambda: unlock_account(session, "agent@example.fr", actor="cli"),
+                   lambda: disable_account(session, "agent@example.fr", actor="cli")):
+        change()
+        generations.append(find_account(session, "agent@example.fr").session_generation)
+    assert generations == sorted(set(generations)) and len(generations) == 5
+    with pytest.raises(LoginRefused) as refused:
+        check_password(session, "agent@example.fr", "another long password", now=T0)
+    assert refused.value.code == "invalid_credentials"
+    assert {"staff.password_reset", "staff.disabled"} <= set(actions(session))
 
 
 def test_an_administrator_unlocks_an_account(session, agent):

@@ -9,6 +9,8 @@ from portal.database import db
 from registry.staff import find_account
 
 PASSWORD = "un mot de passe assez long"
+# Every refusal of the password step, whatever its cause, in these words.
+REFUSED = "Connexion refusée : l&#39;adresse électronique ou le mot de passe est incorrect"
 
 
 def totp_now(app, email: str) -> str:
