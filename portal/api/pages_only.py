@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import partial, wraps
 
 from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SessionInterface
 
 from portal.api import PREFIX
 from portal.security import limiter
@@ -25,14 +25,21 @@ def api_call() -> bool:
     return request.path.startswith(_API_PATHS)
 
 
-class PagesSessionInterface(SecureCookieSessionInterface):
-    """The signed-cookie session of the pages; an API call gets Flask's null session, which is
-    neither read from a cookie nor saved (reading it finds nothing; writing to it fails)."""
+class PagesSessionInterface(SessionInterface):
+    """The pages' session (``pages``: the server-side sessions of ``portal.sessions``); an API
+    call gets Flask's null session, which is neither read nor saved (reading it finds nothing;
+    writing to it fails)."""
+
+    def __init__(self, pages: SessionInterface) -> None:
+        self.pages = pages
 
     def open_session(self, app: Flask, request):
         if api_call():
             return self.make_null_session(app)
-        return super().open_session(app, request)
+        return self.pages.open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        self.pages.save_session(app, session, response)
 
 
 def _limiter_hook(function: Callable) -> bool:
@@ -53,7 +60,7 @@ def _pages_only(hook: Callable, returns_response: bool) -> Callable:
 def skip_on_api_calls(app: Flask) -> int:
     """Give the app the pages' session interface, and run the pages' limiter hooks (registered
     by ``limiter.init_app``) on pages only. Returns how many limiter hooks it found."""
-    app.session_interface = PagesSessionInterface()
+    app.session_interface = PagesSessionInterface(app.session_interface)
     found = 0
     for hooks, returns_response in ((app.before_request_funcs, False), (app.after_request_funcs, True),
                                     (app.teardown_request_funcs, False)):
