@@ -88,7 +88,8 @@ def free_port() -> int:
 
 
 def server_env(url: str, instance: Path) -> dict:
-    return {**os.environ, "REGISTRE_DATABASE_URL": url, "REGISTRE_INSTANCE_PATH": str(instance),
+    return {**os.environ, "REGISTRE_ENV_NAME": "development", "REGISTRE_DATABASE_URL": url,
+            "REGISTRE_INSTANCE_PATH": str(instance),
             "REGISTRE_IDENTIFIER_KEY": f"{KEY.key_id}:{KEY.secret.hex()}",
             "REGISTRE_OPRF_KEY": f"{OPRF.key_id}:{OPRF.secret.hex()}",
             "REGISTRE_API_RATE_LIMIT": "100000000 per minute", "REGISTRE_API_NOOP_ENDPOINT": "true",

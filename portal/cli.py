@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from campaigns.demo import seed_demo_campaigns
 from registry.audit import verify_chain
-from registry.db import upgrade_database
+from registry.db import unit_of_work, upgrade_database
 
 from portal.database import db
 from portal.demo import seed_demo_content
@@ -33,10 +33,9 @@ def seed_demo_command() -> None:
 
     if current_app.config["PRODUCTION"]:
         raise click.ClickException("demo content is never loaded in production")
-    session = db.session()
-    created = seed_demo_content(session)
-    campaigns = seed_demo_campaigns(session)
-    session.commit()
+    with unit_of_work(db.session()) as session:
+        created = seed_demo_content(session)
+        campaigns = seed_demo_campaigns(session)
     click.echo(f"Demo content ready ({created} new oppositions, {campaigns} new campaigns).")
 
 

@@ -1,7 +1,15 @@
 """Configuration: defaults, then ``REGISTRE_*`` environment variables, then the test config.
 
-Production (``REGISTRE_ENV=production``) refuses to start without its secrets, and refuses the
-development identifier keys generated for the embedded default.
+The safe setting is the default: an app started without ``REGISTRE_ENV_NAME`` (``gunicorn
+wsgi:app``, ``flask --app wsgi``) runs in production. ``./run``, the tests and the benchmarks
+ask for ``development`` explicitly. ``staging`` is production in every respect but one: it may
+sign citizens in with a local identity provider over http on loopback, and says so loudly.
+
+Production and staging refuse to start, naming every setting to fix at once, without the
+session secret, the facts of the legal notice and of the help channels, a shared limiter
+storage, or the number of trusted proxies in front (``REGISTRE_TRUSTED_PROXIES``, which also
+tells ``ProxyFix`` how many ``X-Forwarded-*`` hops to believe, so that limits key on the
+client and not on the proxy). They also refuse the development identifier keys.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from pathlib import Path
 from flask import Flask
 
 ENV_PREFIX = "REGISTRE"
+ENVIRONMENTS = ("production", "staging", "development")
 
 
 class ConfigurationError(RuntimeError):
@@ -22,7 +31,7 @@ class ConfigurationError(RuntimeError):
 def default_config(app: Flask) -> dict:
     instance = Path(app.instance_path)
     return {
-        "ENV_NAME": "development",
+        "ENV_NAME": "production",
         "DATABASE_URL": f"sqlite:///{instance / 'registre.db'}",
         "IDENTIFIER_KEY": None,
         "IDENTIFIER_KEY_FILE": None,
@@ -46,15 +55,63 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
     if test_config:
         app.config.from_mapping(test_config)
-    production = app.config["ENV_NAME"] == "production"
+    environment = app.config["ENV_NAME"]
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(f"REGISTRE_ENV_NAME is {environment!r}; it must be one of {', '.join(ENVIRONMENTS)}")
+    production = environment in ("production", "staging")
     app.config["PRODUCTION"] = production
+    app.config["STAGING"] = environment == "staging"
     if production:
-        if not app.config.get("SECRET_KEY"):
-            raise ConfigurationError("REGISTRE_SECRET_KEY is not set; production refuses to start without it")
+        missing = production_problems(app.config)
+        if missing:
+            raise ConfigurationError("production refuses to start: " + "; ".join(missing))
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["ALLOW_TEST_IDENTIFIERS"] = False
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+    trust_proxies(app)
+
+
+def production_problems(config) -> list[str]:
+    """What production lacks, one line per setting (named as in the environment)."""
+    from portal.help import CHANNEL_SETTINGS
+    from portal.trust import TRUST_SETTINGS
+
+    problems = []
+    if not config.get("SECRET_KEY"):
+        problems.append("REGISTRE_SECRET_KEY is not set")
+    unset = [f"REGISTRE_{name}" for name in (*TRUST_SETTINGS, *CHANNEL_SETTINGS) if not config.get(name)]
+    if unset:
+        problems.append("the legal notice and help channels are incomplete: " + ", ".join(unset) + " not set")
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        problems.append("REGISTRE_RATELIMIT_STORAGE_URI is memory:// (each process would count alone): "
+                        "set a shared storage such as redis://")
+    if trusted_proxies(config) is None:
+        problems.append("REGISTRE_TRUSTED_PROXIES is not set: give the number of proxies in front "
+                        "(0 when clients connect directly)")
+    return problems
+
+
+def trusted_proxies(config) -> int | None:
+    """How many proxies in front set ``X-Forwarded-For`` (None when unset or not a number >= 0)."""
+    value = config.get("TRUSTED_PROXIES")
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        hops = int(value)
+    except (TypeError, ValueError):
+        return None
+    return hops if hops >= 0 else None
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` proxies, read the client's address and scheme from the
+    headers they set (and only from the last that many hops)."""
+    hops = trusted_proxies(app.config)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _development_secret(instance: Path) -> str:

@@ -10,13 +10,23 @@ memory by default or in ``RATELIMIT_STORAGE_URI`` (e.g. Redis) when several proc
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address)
+
+def client_key() -> str:
+    """The client's address as the limiter counts it: a keyed hash, so that the limiter's
+    storage (Redis in production) holds no IP address. Behind trusted proxies the address is
+    the client's, not the proxy's (``ProxyFix``, ``REGISTRE_TRUSTED_PROXIES``)."""
+    address = (request.remote_addr or "unknown").encode()
+    return "client:" + hmac.new(current_app.secret_key.encode(), address, hashlib.sha256).hexdigest()[:32]
+
+
+limiter = Limiter(key_func=client_key)
 
 
 def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:

@@ -66,9 +66,16 @@ def unit_of_work(session):
         with write_turn(session):
             yield session
             session.commit()
+    except Abandon:
+        session.rollback()
     except BaseException:
         session.rollback()
         raise
+
+
+class Abandon(Exception):
+    """Raised inside a ``unit_of_work`` to roll it back and carry on (a form with problems):
+    the block ends there and nothing it wrote is kept."""
 
 
 def write_with_retry(session, write, *, retry_on=(exc.IntegrityError,)):

@@ -9,6 +9,7 @@ rolled back after the test. App tests get a database of their own, copied from a
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from pathlib import Path
 
@@ -22,8 +23,27 @@ from registry.hashing import IdentifierHasher
 from registry.oprf import OprfEvaluator
 from tests.postgres_cluster import PostgresCluster, find_pg_bin
 
+# The app runs in production unless told otherwise; the tests ask for development explicitly
+# (and so do the processes they start). Tests of production remove or override it.
+os.environ["REGISTRE_ENV_NAME"] = "development"
+
 TEST_IDENTIFIER_KEY = "test-hmac-1:" + "11" * 32
 TEST_OPRF_KEY = "test-oprf-1:" + "22" * 32
+
+
+def production_config(**settings) -> dict:
+    """A complete production configuration (every setting production requires), with keys that
+    are not the development ones; ``settings`` add to it or override it."""
+    from portal.help import CHANNEL_SETTINGS
+    from portal.trust import TRUST_SETTINGS
+
+    facts = {name: f"[{name.lower()}]" for name in (*TRUST_SETTINGS, *CHANNEL_SETTINGS)}
+    return {
+        "ENV_NAME": "production", "SECRET_KEY": "s" * 32,
+        "IDENTIFIER_KEY": "prod-1:" + "ab" * 32, "OPRF_KEY": "prod-oprf-1:" + "cd" * 32,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0", "TRUSTED_PROXIES": 0,
+        **facts, **settings,
+    }
 
 
 def pytest_addoption(parser):

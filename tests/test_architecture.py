@@ -114,3 +114,23 @@ def test_the_ownership_checks_see_imports_and_attribute_calls(tmp_path, monkeypa
         "set_claim", "subject_for_filing"]
     assert [call.split(": ", 1)[1] for call in _calls_of(sample, frozenset({"set_claim", "supersede_claims"}))] == [
         "supersede_claims"]
+
+
+def test_nothing_writes_outside_the_unit_of_work():
+    """Every write goes through ``registry.db.unit_of_work`` (or ``write_with_retry``), which
+    takes the write turn: no view, command or job commits, takes the turn or begins a
+    transaction by itself, so none can forget the turn."""
+    allowed = {ROOT / "registry" / "db.py", ROOT / "registry" / "migrations" / "env.py"}
+    forbidden_calls = {"commit", "write_turn", "begin_write", "begin"}
+    offenders = []
+    for package in ("portal", "registry", "campaigns"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path in allowed:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                if name in forbidden_calls:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}()")
+    assert offenders == []

@@ -1,7 +1,9 @@
 """Citizen authentication: FranceConnect login and Flask-Login sessions.
 
-The session holds the account id (Flask-Login), the identity claims used to check numbers
-(until logout) and the ID token for the logout hint. The database holds (issuer, sub) only.
+The session (kept on the server, sealed with a key only the browser's cookie carries:
+``portal.sessions``) holds the account id (Flask-Login), the identity claims used to check
+numbers (until logout) and the ID token for the logout hint. The accounts table holds (issuer,
+sub) only.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def init_app(app: Flask) -> None:
 
     franceconnect.init_app(app)
     login_manager.init_app(app)
-    login_manager.session_protection = "basic"
+    # The session lives on the server and gets a new token at every sign-in and logout
+    # (``portal.sessions``); Flask-Login's own protection would only write a "_fresh" mark into
+    # every session that holds anything, an anonymous visitor's flashed message included.
+    login_manager.session_protection = None
     app.register_blueprint(views.bp)
     app.context_processor(lambda: {"current_identity": current_identity()})

@@ -11,6 +11,8 @@ from flask.cli import AppGroup
 
 from campaigns.purge import RETENTION_MONTHS, purge_old_aggregates
 
+from registry.db import unit_of_work
+
 from portal.campaigns.counting import today
 from portal.database import db
 
@@ -20,9 +22,8 @@ campaigns_cli = AppGroup("campaigns", help="Awareness campaigns.")
 @campaigns_cli.command("purge")
 def purge_command() -> None:
     """Delete the campaign and filing counters older than the retention period."""
-    session = db.session()
-    removed = purge_old_aggregates(session, today())
-    session.commit()
+    with unit_of_work(db.session()) as session:
+        removed = purge_old_aggregates(session, today())
     click.echo(f"Purged {removed} aggregate rows older than {RETENTION_MONTHS} months.")
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from campaigns.errors import CampaignNotFound, InvalidCampaign, PlacementNotFound
 from campaigns.qrcodes import qr_png, qr_svg
 from campaigns.reporting import campaign_report, csv_rows, national_filings_by_day
+from registry.db import Abandon, unit_of_work
 from campaigns.services import (
     CampaignFields, PlacementFields, add_placement, create_campaign, get_campaign, get_placement, list_campaigns,
     publish_campaign, unpublish_campaign, update_campaign, update_placement,
@@ -78,18 +79,16 @@ def _submit(form, save):
     parsed = form.validate()
     if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
         return None
-    session = db.session()
+    saved = None
     try:
-        saved = save(session)
+        with unit_of_work(db.session()) as session:
+            saved = save(session)
+            if not parsed:
+                raise Abandon()  # the domain checks ran for their messages; nothing is kept
     except InvalidCampaign as invalid:
-        session.rollback()
         show_problems(form, invalid.problems)
         return None
-    if not parsed:
-        session.rollback()
-        return None
-    session.commit()
-    return saved
+    return saved if parsed else None
 
 
 def _campaign_fields(form: CampaignForm) -> CampaignFields:
@@ -146,14 +145,13 @@ def publication(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = ActionForm()
     if form.validate_on_submit():
-        session = db.session()
-        if request.form.get("action") == "unpublish":
-            unpublish_campaign(session, campaign)
-            flash(_("La campagne n'est plus publiée : sa page et ses liens courts ne répondent plus."), "success")
-        else:
-            publish_campaign(session, campaign)
-            flash(_("La campagne est publiée."), "success")
-        session.commit()
+        with unit_of_work(db.session()) as session:
+            if request.form.get("action") == "unpublish":
+                unpublish_campaign(session, campaign)
+                flash(_("La campagne n'est plus publiée : sa page et ses liens courts ne répondent plus."), "success")
+            else:
+                publish_campaign(session, campaign)
+                flash(_("La campagne est publiée."), "success")
     return redirect(url_for("campaign_admin.show", campaign_id=campaign.id))
 
 

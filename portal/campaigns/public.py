@@ -14,6 +14,7 @@ from markupsafe import Markup
 from campaigns.content import render_markdown
 from campaigns.reach import find_placement
 from campaigns.services import published_campaign
+from registry.db import unit_of_work
 
 from portal.campaigns.counting import count_arrival
 from portal.database import db
@@ -54,11 +55,8 @@ def vanity_link(code: str):
     if placement is None or not placement.campaign.published:
         abort(404)
     target = landing_url(placement.campaign.slug, placement.locale)
-    # End the read before writing: on SQLite a read transaction that later writes can be
-    # refused under concurrency, while a transaction that starts by writing waits its turn.
-    session.commit()
-    if count_arrival(session, placement):
-        session.commit()
+    with unit_of_work(session):
+        count_arrival(session, placement)
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

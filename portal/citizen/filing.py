@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_login import login_required
-from sqlalchemy.exc import IntegrityError
+from flask_login import current_user, login_required
 
-from registry.db import write_turn
+from registry.db import write_with_retry
 from registry.errors import NoActiveOpposition
 from registry.identifiers import IdentityMismatch, InvalidIdentifier, parse_identifier
 from registry.ownership import (
@@ -34,14 +33,14 @@ from registry.ownership import (
 from registry.persons import bound_subject_id
 from registry.visibility import person_record
 
-from portal.auth import current_identity
+from portal.auth import current_account_id, current_identity
 from portal.citizen import labels
 from portal.citizen.forms import ConfirmForm, FindForm, ProxyFilingForm, PurposesForm, SelfFilingForm
 from portal.citizen.views import bp, current_citizen, today
 from portal.database import db
 from portal.keys import keyring
 from portal.pages import localized_url
-from portal.security import limiter
+from portal.security import client_key, limiter
 
 
 def _filing_limit() -> str:
@@ -52,30 +51,26 @@ def _not_a_submission() -> bool:
     return request.method != "POST"
 
 
-filing_limit = limiter.limit(_filing_limit, exempt_when=_not_a_submission)
+def _account_key() -> str:
+    return f"account:{current_account_id()}" if current_user.is_authenticated else client_key()
+
+
+def filing_limit(view):
+    """``FILING_RATE_LIMIT`` submissions per account and per address, counted over every filing
+    form together (self, proxy, find, change, withdraw; French and English): moving from one
+    form or language to another does not start a new count."""
+    by_address = limiter.shared_limit(_filing_limit, scope="filing-address", key_func=client_key,
+                                      exempt_when=_not_a_submission)
+    by_account = limiter.shared_limit(_filing_limit, scope="filing-account", key_func=_account_key,
+                                      exempt_when=_not_a_submission)
+    return by_address(by_account(view))
 
 
 def _with_one_retry(write):
-    """Run ``write(session)`` and commit; when a concurrent request won the race (a unique
-    constraint: the same subject, claim or binding created twice), roll back and run once more:
-    it then finds what the other wrote.
-
-    The write is a transaction of its own, begun as a writer in this process's write turn: on
-    SQLite a transaction that read first cannot become a writer once another process has
-    committed in between (it fails at once instead of waiting)."""
-    session = db.session()
-    session.commit()  # end the reads made so far (the signed-in account...)
-    try:
-        with write_turn(session):
-            result = write(session)
-            session.commit()
-        return result
-    except IntegrityError:
-        session.rollback()
-        with write_turn(session):
-            result = write(session)
-            session.commit()
-        return result
+    """Run ``write(session)`` as one unit of work (``registry.db.write_with_retry``): when a
+    concurrent request won the race (the same subject, claim or binding created twice), it runs
+    once more and finds what the other wrote."""
+    return write_with_retry(db.session(), write)
 
 
 def _receipt_redirect(reference: str):

@@ -1,9 +1,16 @@
-"""What the learning views share: the catalogue, the current professional, citizens' cookie progress."""
+"""What the learning views share: the catalogue, the current professional, citizens' cookie progress.
+
+A visitor's progress through the modules (lessons read, pre-test, last answers) stays in the
+browser: a cookie of its own (``rno_progress``), signed so that it cannot be forged, holding no
+identity. It is not part of the server-side session, so an anonymous visitor leaves nothing on
+the server; it is cleared when a professional signs in or out on the browser.
+"""
 
 from __future__ import annotations
 
-from flask import abort, session
+from flask import Flask, abort, current_app, g, request, session
 from flask_babel import get_locale
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from campaigns.learning_models import Professional
 from campaigns.modules import Module, default_catalogue
@@ -29,15 +36,55 @@ def current_professional() -> Professional | None:
     return db.session().get(Professional, professional_id)
 
 
+PROGRESS_COOKIE = "rno_progress"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="learning-progress")
+
+
+def _all_progress() -> dict:
+    if "learning_progress" not in g:
+        found = {}
+        raw = request.cookies.get(PROGRESS_COOKIE)
+        if raw:
+            try:
+                found = _serializer().loads(raw)
+            except BadSignature:
+                found = {}
+        g.learning_progress = found if isinstance(found, dict) else {}
+    return g.learning_progress
+
+
 def read_progress(module: Module) -> dict:
     """The progress kept in the cookie, read only: showing a page never sets a cookie by itself."""
-    return (session.get("learning") or {}).get(f"{module.slug}@{module.version}") or {"lessons": []}
+    return _all_progress().get(f"{module.slug}@{module.version}") or {"lessons": []}
 
 
 def cookie_progress(module: Module) -> dict:
-    """A visitor's progress in a module, kept in the signed session cookie and nowhere else."""
-    learning = session.setdefault("learning", {})
-    key = f"{module.slug}@{module.version}"
-    progress = learning.setdefault(key, {"lessons": []})
-    session.modified = True
-    return progress
+    """A visitor's progress in a module, to change: kept in the progress cookie and nowhere else."""
+    g.learning_progress_changed = True
+    return _all_progress().setdefault(f"{module.slug}@{module.version}", {"lessons": []})
+
+
+def forget_progress() -> None:
+    """Clear this browser's progress (someone else signs in or out here)."""
+    g.learning_progress = {}
+    g.learning_progress_changed = True
+
+
+def save_progress(response):
+    if not g.get("learning_progress_changed"):
+        return response
+    progress = g.learning_progress
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    if progress:
+        response.set_cookie(PROGRESS_COOKIE, _serializer().dumps(progress), httponly=True, secure=secure,
+                            samesite="Lax")
+    elif PROGRESS_COOKIE in request.cookies:
+        response.delete_cookie(PROGRESS_COOKIE, httponly=True, secure=secure, samesite="Lax")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(save_progress)

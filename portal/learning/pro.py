@@ -23,7 +23,7 @@ from portal.auth import prosanteconnect
 from portal.database import db
 from portal.redirects import safe_next
 from portal.sessions import end_session
-from portal.learning.helpers import current_professional, locale
+from portal.learning.helpers import current_professional, forget_progress, locale
 from portal.learning.pdf import attestation_pdf
 from portal.pages import localized_url
 from portal.security import limiter
@@ -82,7 +82,8 @@ def callback():
     except (OAuthError, requests.RequestException, learning.IncompleteIdentity, KeyError, ValueError):
         flash(_("La connexion avec Pro Santé Connect a échoué. Réessayez."), "error")
         return redirect(home)
-    end_session(session)  # a new person on this browser: a new token, no one else's progress
+    end_session(session)  # a new person on this browser: a new token,
+    forget_progress()  # and no one else's progress
     session["professional_id"] = professional.id
     session["psc_id_token"] = id_token
     return redirect(after)
@@ -92,6 +93,7 @@ def callback():
 def logout():
     id_token = session.pop("psc_id_token", None)
     end_session(session)  # the stored session is gone: a copied cookie opens nothing
+    forget_progress()
     flash(_("Vous êtes déconnecté."), "success")
     home = localized_url("pro.home")
     if prosanteconnect.enabled():

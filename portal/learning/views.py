@@ -19,6 +19,7 @@ from campaigns.item_statistics import record_quiz_result
 from campaigns.modules import Module, default_catalogue
 from campaigns.quiz import UnansweredQuestions, score_pre_test, score_quiz
 from campaigns.reach import record_funnel_step
+from registry.db import unit_of_work
 from portal.auth import prosanteconnect
 from portal.database import db
 from portal.learning.forms import answers_of, field_name, quiz_form
@@ -64,9 +65,9 @@ def module(slug: str):
     attempts_left = None
     pre = read_progress(module).get("pre")
     if professional is not None:
-        attempts_left = learning.attempts_left(db.session(), professional, module)
-        saved = learning.progress_for(db.session(), professional, module)
-        db.session().commit()
+        with unit_of_work(db.session()) as database:  # the progress row is made at the first visit
+            attempts_left = learning.attempts_left(database, professional, module)
+            saved = learning.progress_for(database, professional, module)
         if pre is None and saved.pre_test_score is not None:
             pre = {"score": saved.pre_test_score}  # done on another device: the score is what was kept
     return render_template(
@@ -83,14 +84,14 @@ def lesson(slug: str, lesson_id: str):
     if lesson is None:
         abort(404)
     professional = current_professional() if _for_professionals(module) else None
-    if professional is not None:
-        learning.mark_lesson_seen(db.session(), professional, module, lesson.id)
-    else:
-        seen = cookie_progress(module)["lessons"]
-        if lesson.id not in seen:
-            seen.append(lesson.id)
-    record_funnel_step(db.session(), "lesson_viewed", module.slug, module.audience)
-    db.session().commit()
+    with unit_of_work(db.session()) as database:
+        if professional is not None:
+            learning.mark_lesson_seen(database, professional, module, lesson.id)
+        else:
+            seen = cookie_progress(module)["lessons"]
+            if lesson.id not in seen:
+                seen.append(lesson.id)
+        record_funnel_step(database, "lesson_viewed", module.slug, module.audience)
     index = module.lessons.index(lesson)
     return render_template(
         "learning/lesson.html", module=module, lesson=lesson, number=index + 1,
@@ -116,8 +117,8 @@ def pre_test(slug: str):
     answers = answers_of(form, module.pre_test)
     professional = current_professional() if _for_professionals(module) else None
     if professional is not None:
-        result = learning.record_pre_test(db.session(), professional, module, answers)
-        db.session().commit()
+        with unit_of_work(db.session()) as database:
+            result = learning.record_pre_test(database, professional, module, answers)
     else:
         result = score_pre_test(module, answers)
     progress = cookie_progress(module)
@@ -141,28 +142,28 @@ def quiz(slug: str):
     if request.method == "GET":
         if professional is not None:  # the attempt's start, for the attempt record
             cookie_progress(module)["started"] = dt.datetime.now(dt.timezone.utc).isoformat()
-        record_funnel_step(db.session(), "quiz_started", module.slug, module.audience)
-        db.session().commit()
+        with unit_of_work(db.session()) as database:
+            record_funnel_step(database, "quiz_started", module.slug, module.audience)
         return _render_form(module, form, "quiz")
     if not form.validate_on_submit():
         return _render_form(module, form, "quiz", 422)
     answers = answers_of(form, module.questions)
     progress = cookie_progress(module)
     try:
-        if professional is not None:
-            attempt, result = learning.record_attempt(db.session(), professional, module, answers,
-                                                      _started_at(progress))
+        with unit_of_work(db.session()) as database:
+            if professional is not None:
+                attempt, result = learning.record_attempt(database, professional, module, answers,
+                                                          _started_at(progress))
+                if result.passed:
+                    issue_attestation(database, attempt, module)
+            else:
+                result = score_quiz(module, answers)
+                record_quiz_result(database, module, result)
+            record_funnel_step(database, "quiz_completed", module.slug, module.audience)
             if result.passed:
-                issue_attestation(db.session(), attempt, module)
-        else:
-            result = score_quiz(module, answers)
-            record_quiz_result(db.session(), module, result)
+                record_funnel_step(database, "quiz_passed", module.slug, module.audience)
     except UnansweredQuestions:
         return _render_form(module, form, "quiz", 422)
-    record_funnel_step(db.session(), "quiz_completed", module.slug, module.audience)
-    if result.passed:
-        record_funnel_step(db.session(), "quiz_passed", module.slug, module.audience)
-    db.session().commit()
     progress["last"] = answers
     progress.pop("started", None)
     return redirect(localized_url("learning.result", slug=module.slug))

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired
 
 from registry.account_data import AccountRecord, account_record, delete_account
 from registry.daily_filings import paris_day
+from registry.db import unit_of_work
 from registry.models import utcnow
 from registry.ownership import citizen_for
 
@@ -24,6 +25,7 @@ from portal.database import db
 from portal.keys import keyring
 from portal.mydata.export import export_document, export_pdf
 from portal.pages import localized_url
+from portal.sessions import end_session
 
 bp = Blueprint("mydata", __name__)
 
@@ -75,10 +77,9 @@ def delete():
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return render_template("mydata/overview.html", record=_record(), form=form, page_title=_("Mes données")), 400
-    db_session = db.session()
-    delete_account(db_session, current_account_id())
-    db_session.commit()
+    with unit_of_work(db.session()) as db_session:
+        delete_account(db_session, current_account_id())
     logout_user()
-    session.clear()
+    end_session(session)
     flash(_("Votre compte a été supprimé. Vos oppositions restent en vigueur."), "success")
     return redirect(localized_url("pages.home"), code=303)

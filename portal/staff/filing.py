@@ -15,7 +15,7 @@ from flask import abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from registry.db import write_turn
+from registry.db import Abandon, unit_of_work
 from registry.errors import NoActiveOpposition, NothingChosen
 from registry.identifiers import IdentityMismatch, InvalidIdentifier, check_identity, parse_identifier
 from registry.models import OppositionVersion
@@ -36,14 +36,11 @@ from portal.staff.session import current_staff, staff_required
 def assisted_filing():
     form = AssistedFilingForm()
     if form.validate_on_submit():
-        session = db.session()
-        session.commit()  # end the reads: the filing is a write transaction of its own (see registry.db)
-        with write_turn(session):
+        version = None
+        with unit_of_work(db.session()):
             version = _file(form)
             if version is None:
-                session.rollback()
-            else:
-                session.commit()
+                raise Abandon()  # a refusal: its message is on the form, nothing is kept
         if version is not None:
             return redirect(url_for("staff.receipt", reference=version.receipt_reference))
     if form.birthdate.errors and form.birthdate.data is None:  # unreadable or missing date

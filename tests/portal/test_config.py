@@ -1,9 +1,16 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from portal import create_app
 from portal.config import ConfigurationError
+from tests.conftest import production_config
 
 PROD_KEYS = {"IDENTIFIER_KEY": "prod-1:" + "ab" * 32, "OPRF_KEY": "prod-oprf-1:" + "cd" * 32}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_settings_come_from_prefixed_environment_variables(monkeypatch, database_url):
@@ -17,14 +24,80 @@ def test_settings_come_from_prefixed_environment_variables(monkeypatch, database
 
 def test_production_refuses_to_start_without_a_secret_key():
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
-        create_app({"ENV_NAME": "production", **PROD_KEYS})
+        create_app(production_config(SECRET_KEY=None))
 
 
 @pytest.mark.parametrize("missing", ["IDENTIFIER_KEY", "OPRF_KEY"])
 def test_production_refuses_to_start_without_identifier_keys(missing):
-    config = {"ENV_NAME": "production", "SECRET_KEY": "s" * 32, **PROD_KEYS, missing: None}
     with pytest.raises(ConfigurationError, match=missing):
-        create_app(config)
+        create_app(production_config(**{missing: None}))
+
+
+def test_the_app_runs_in_production_unless_told_otherwise(monkeypatch, tmp_path):
+    monkeypatch.delenv("REGISTRE_ENV_NAME")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+    for setting in ("REGISTRE_SECRET_KEY", "REGISTRE_OPERATOR_NAME", "REGISTRE_DPO_CONTACT", "REGISTRE_PHONE_NUMBER",
+                    "REGISTRE_POSTAL_ADDRESS", "REGISTRE_RATELIMIT_STORAGE_URI", "REGISTRE_TRUSTED_PROXIES"):
+        assert setting in str(refused.value)
+
+
+@pytest.mark.parametrize("setting, value, named", [
+    ("OPERATOR_NAME", None, "REGISTRE_OPERATOR_NAME"),
+    ("COUNTERS", "", "REGISTRE_COUNTERS"),
+    ("RATELIMIT_STORAGE_URI", "memory://", "REGISTRE_RATELIMIT_STORAGE_URI"),
+    ("TRUSTED_PROXIES", None, "REGISTRE_TRUSTED_PROXIES"),
+    ("TRUSTED_PROXIES", "two", "REGISTRE_TRUSTED_PROXIES"),
+    ("TRUSTED_PROXIES", -1, "REGISTRE_TRUSTED_PROXIES"),
+    ("ENV_NAME", "prod", "REGISTRE_ENV_NAME"),
+])
+def test_production_refuses_each_unsafe_setting_by_name(setting, value, named):
+    with pytest.raises(ConfigurationError, match=named):
+        create_app(production_config(**{setting: value}))
+
+
+def test_a_complete_production_configuration_starts(database_url):
+    app = create_app(production_config(DATABASE_URL=database_url))
+    assert app.config["PRODUCTION"] and not app.config["STAGING"]
+
+
+def test_gunicorn_with_an_empty_environment_refuses_to_start_naming_the_settings(tmp_path):
+    environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REGISTRE_INSTANCE_PATH": str(tmp_path)}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    result = subprocess.run([str(gunicorn), "--bind", "127.0.0.1:0", "--workers", "1", "wsgi:app"], cwd=ROOT,
+                            env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    for setting in ("REGISTRE_SECRET_KEY", "REGISTRE_OPERATOR_NAME", "REGISTRE_RATELIMIT_STORAGE_URI",
+                    "REGISTRE_TRUSTED_PROXIES"):
+        assert setting in result.stderr
+    assert not (tmp_path / "registre.db").exists()  # refused before anything was created
+
+
+def test_flask_commands_run_in_production_unless_told_otherwise(tmp_path):
+    environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REGISTRE_INSTANCE_PATH": str(tmp_path)}
+    flask = Path(sys.executable).with_name("flask")
+    result = subprocess.run([str(flask), "--app", "wsgi", "registry", "migrate"], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "REGISTRE_TRUSTED_PROXIES" in result.stderr
+
+
+def test_staging_accepts_a_loopback_identity_provider_over_http_and_says_so(database_url, caplog):
+    app = create_app(production_config(ENV_NAME="staging", DATABASE_URL=database_url,
+                                       FRANCECONNECT_ISSUER="http://127.0.0.1:9400", FRANCECONNECT_CLIENT_ID="c",
+                                       FRANCECONNECT_CLIENT_SECRET="s"))
+    assert app.config["PRODUCTION"] and app.config["STAGING"]
+    assert "franceconnect" in app.extensions
+    assert "STAGING" in caplog.text and "http://127.0.0.1:9400" in caplog.text
+
+
+@pytest.mark.parametrize("environment, issuer", [
+    ("production", "http://127.0.0.1:9400"),
+    ("staging", "http://idp.example.fr"),
+])
+def test_production_refuses_an_identity_provider_over_http(environment, issuer):
+    with pytest.raises(ConfigurationError, match="FRANCECONNECT_ISSUER"):
+        create_app(production_config(ENV_NAME=environment, FRANCECONNECT_ISSUER=issuer, FRANCECONNECT_CLIENT_ID="c",
+                                     FRANCECONNECT_CLIENT_SECRET="s"))
 
 
 def test_production_refuses_the_development_key(tmp_path):
@@ -32,13 +105,12 @@ def test_production_refuses_the_development_key(tmp_path):
 
     development_key(tmp_path, "identifier")  # what the embedded default generates under instance/
     with pytest.raises(ConfigurationError, match="development key"):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 32, **PROD_KEYS,
-                    "IDENTIFIER_KEY": None, "IDENTIFIER_KEY_FILE": str(tmp_path / "identifier.key")})
+        create_app(production_config(IDENTIFIER_KEY=None, IDENTIFIER_KEY_FILE=str(tmp_path / "identifier.key")))
 
 
 def test_the_embedded_default_generates_its_keys_once_under_the_instance_folder(tmp_path):
-    first = create_app({"INSTANCE_PATH": str(tmp_path)})
-    second = create_app({"INSTANCE_PATH": str(tmp_path)})
+    first = create_app({"ENV_NAME": "development", "INSTANCE_PATH": str(tmp_path)})
+    second = create_app({"ENV_NAME": "development", "INSTANCE_PATH": str(tmp_path)})
     assert first.extensions["keyring"].hasher.key_id.startswith("dev-")
     assert first.extensions["keyring"].hasher.key_id == second.extensions["keyring"].hasher.key_id
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["identifier.key", "oprf.key"]
@@ -47,6 +119,6 @@ def test_the_embedded_default_generates_its_keys_once_under_the_instance_folder(
 
 
 def test_production_sets_secure_cookies_and_refuses_test_identifiers(database_url):
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 32, "DATABASE_URL": database_url, **PROD_KEYS})
+    app = create_app(production_config(DATABASE_URL=database_url))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["ALLOW_TEST_IDENTIFIERS"] is False

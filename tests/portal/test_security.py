@@ -3,6 +3,7 @@
 import pytest
 
 from portal import create_app
+from tests.conftest import production_config
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
 
 
@@ -27,10 +28,7 @@ def test_every_page_carries_the_hardening_headers(client, header, value):
 
 
 def test_production_sends_strict_transport_security_and_secure_session_cookies(database_url):
-    app = create_app({
-        "ENV_NAME": "production", "SECRET_KEY": "s" * 32, "DATABASE_URL": database_url,
-        "IDENTIFIER_KEY": "prod-1:" + "ab" * 32, "OPRF_KEY": "prod-oprf-1:" + "cd" * 32,
-    })
+    app = create_app(production_config(DATABASE_URL=database_url))
 
     @app.get("/_set-session")
     def set_session():
