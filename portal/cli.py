@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from campaigns.demo import seed_demo_campaigns
 from registry.audit import verify_chain
 from registry.db import unit_of_work, upgrade_database
+from registry.session_store import purge_expired_sessions
 
 from portal.database import db
 from portal.demo import seed_demo_content
@@ -37,6 +38,14 @@ def seed_demo_command() -> None:
         created = seed_demo_content(session)
         campaigns = seed_demo_campaigns(session)
     click.echo(f"Demo content ready ({created} new oppositions, {campaigns} new campaigns).")
+
+
+@registry_cli.command("purge-sessions")
+def purge_sessions_command() -> None:
+    """Delete the sessions past their expiry from the database store (daily; Redis expires its own)."""
+    with unit_of_work(db.session()) as session:
+        removed = purge_expired_sessions(session)
+    click.echo(f"Purged {removed} expired sessions.")
 
 
 @registry_cli.command("verify-audit")

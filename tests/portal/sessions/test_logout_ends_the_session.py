@@ -102,3 +102,18 @@ def test_a_forged_or_unknown_cookie_is_a_new_empty_session(portal):
         visitor.cookies.set(portal.app.config["SESSION_COOKIE_NAME"], "A" * 43)
         answer = visitor.get(portal.url + "/mon-espace", allow_redirects=False, timeout=10)
         assert answer.status_code == 302 and "/connexion" in answer.headers["Location"]
+
+
+def test_expired_sessions_are_purged_and_open_nothing(app, client):
+    from registry.session_store import store_session
+
+    client.get("/")  # no session: nothing stored for a visitor who carries nothing
+    with app.app_context():
+        assert db.session().scalars(select(StoredSession)).all() == []
+        past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+        store_session(db.session(), "k" * 64, b"sealed", past)
+        db.session().commit()  # a test's own setup, outside the app's units of work
+    result = app.test_cli_runner().invoke(args=["registry", "purge-sessions"])
+    assert result.exit_code == 0 and "Purged 1 expired sessions." in result.output
+    with app.app_context():
+        assert db.session().scalars(select(StoredSession)).all() == []
