@@ -32,6 +32,17 @@ def row_counts(database_url) -> dict[str, int]:
         engine.dispose()
 
 
+def sealed_sessions_hold(database_url, *fragments: bytes) -> bool:
+    """Whether any stored session shows one of ``fragments`` in clear."""
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            blobs = connection.execute(sqlalchemy.text("SELECT sealed FROM web_sessions")).scalars().all()
+    finally:
+        engine.dispose()
+    return any(fragment in bytes(blob) for blob in blobs for fragment in fragments)
+
+
 def follow(page, locator) -> None:
     """Click something that loads a new page, and wait until that page has loaded."""
     with page.expect_navigation():
@@ -68,7 +79,10 @@ def test_a_citizen_completes_a_quiz_and_no_row_about_them_exists(live_server, pa
     assert page.get_by_text("en partie juste").count() == 1
     check_page(page, console_errors)
     after = row_counts(database_url)
-    assert {table for table in after if after[table] != before[table]} == {"quiz_item_aggregates"}
+    # Only the per-question sums, and the browser's session (its form tokens), sealed and expiring
+    assert {table for table in after if after[table] != before[table]} <= {"quiz_item_aggregates", "web_sessions"}
+    assert after["quiz_item_aggregates"] > before["quiz_item_aggregates"]
+    assert not sealed_sessions_hold(database_url, b"q_q_usages", b"vos-donnees-de-sante", b"87")
 
 
 def test_a_professional_completes_a_module_downloads_and_verifies_the_attestation(
