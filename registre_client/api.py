@@ -134,8 +134,9 @@ class RegistryClient:
             "purpose": purpose, "cohort_size": cohort_size, "opposed_count": opposed_count,
             "filter_version": filter_version}))
 
-    def job_result(self, job_id: str, part: str = "cleaned") -> requests.Response:
-        response = self.request("GET", f"/api/v1/jobs/{job_id}/result", params={"part": part}, stream=True)
+    def job_result(self, job_id: str) -> requests.Response:
+        """The job's line results (``line,status,reason``), streamed."""
+        response = self.request("GET", f"/api/v1/jobs/{job_id}/result", stream=True)
         if response.status_code >= 400:
             self._checked(response)
         return response

@@ -1,10 +1,13 @@
 """``registre-check cohort.csv --column nir --purpose research --out cleaned.csv``
 
 Filters a CSV cohort through the registry: the rows whose identifier is valid and not opposed for
-the purpose are written to ``--out`` with all their columns, in input order; a summary is printed
-and written beside it (``<out>.summary.json``). Small files go in batches of 10,000; large ones
-(``--job-threshold`` rows and more) as one background job. Network errors and 429/5xx answers
-are retried with backoff; an interrupted run started again with the same arguments resumes from
+the purpose are written to ``--out`` with all their columns, in input order; the rows whose
+identifier is invalid go to ``<out>.invalid.csv`` with their row number and reason code
+(``registre_client.cohort_csv`` describes both); a summary is printed and written beside them
+(``<out>.summary.json``). Small files go in batches of 10,000; large ones (``--job-threshold``
+rows and more) as one background job, whose answer is a status per line and no identifier: both
+files are rebuilt here from the input. Network errors and 429/5xx answers are retried with
+backoff; an interrupted run started again with the same arguments resumes from
 ``<out>.state.json`` (the batches already answered, or the job already sent).
 
 With ``--private`` no identifier leaves the machine: they are blinded here and checked against
@@ -28,7 +31,10 @@ from tqdm import tqdm
 from tqdm.utils import CallbackIOWrapper
 
 from registre_client.api import ApiError, RegistryClient
-from registre_client.cohort_csv import cleaned_writer, count_rows, open_rows
+from registre_client.cohort_csv import (
+    FIRST_ROW, UnreadableResults, cleaned_writer, count_rows, invalid_report_path, invalid_report_writer, open_rows,
+    parse_line_results, rebuild_from_line_results, write_invalid_header,
+)
 from registre_client.private import ProofRejected, default_cache, public_key_argument, run_private
 
 BATCH = 10_000
@@ -52,17 +58,26 @@ class State:
         return self.data.get(name, default)
 
 
+def _reopen(path: Path, size: int, resuming: bool):
+    """An output opened at its saved size (cut back if longer), or new."""
+    out = open(path, "r+" if resuming and path.exists() else "w", newline="", encoding="utf-8")
+    out.truncate(size if resuming else 0)
+    out.seek(size if resuming else 0)
+    return out
+
+
 def run_batches(client, args, state: State, total: int) -> dict:
     counts = state.get("counts", {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0})
     done = counts["rows"]
     source, reader, header, index = open_rows(args.input, args.column)
-    out = open(args.out, "r+" if done and args.out.exists() else "w", newline="", encoding="utf-8")
-    out.truncate(state.get("out_bytes", 0))
-    out.seek(state.get("out_bytes", 0))
-    writer = cleaned_writer(out)
+    out = _reopen(args.out, state.get("out_bytes", 0), bool(done))
+    report = _reopen(invalid_report_path(args.out), state.get("invalid_bytes", 0), bool(done))
+    writer, invalid = cleaned_writer(out), invalid_report_writer(report)
     if not done:
         writer.writerow(header)
-    with source, out, tqdm(total=total, initial=done, unit="rows", desc="checking", disable=args.quiet) as bar:
+        write_invalid_header(invalid, header)
+    with source, out, report, \
+            tqdm(total=total, initial=done, unit="rows", desc="checking", disable=args.quiet) as bar:
         for _ in range(done):
             next(reader)
         while True:
@@ -70,9 +85,10 @@ def run_batches(client, args, state: State, total: int) -> dict:
             if not rows:
                 break
             results = client.lookup(args.purpose, [row[index] if index < len(row) else "" for row in rows])
-            for row, result in zip(rows, results):
+            for number, (row, result) in enumerate(zip(rows, results), start=FIRST_ROW + counts["rows"]):
                 if "error" in result:
                     counts["invalid"] += 1
+                    invalid.writerow([number, result["error"], *row])
                 elif result["opposed"]:
                     counts["opposed"] += 1
                 else:
@@ -80,7 +96,8 @@ def run_batches(client, args, state: State, total: int) -> dict:
                     writer.writerow(row)
             counts["rows"] += len(rows)
             out.flush()
-            state.save(counts=counts, out_bytes=out.tell())
+            report.flush()
+            state.save(counts=counts, out_bytes=out.tell(), invalid_bytes=report.tell())
             bar.update(len(rows))
     return counts
 
@@ -116,32 +133,15 @@ def run_job(client, args, state: State, total: int) -> dict:
             if job["status"] == "done":
                 break
             if job["status"] in ("failed", "expired"):
-                raise ApiError(409, f"job_{job['status']}", "start again without the state file")
+                state.save(job_id=None)  # the next run sends the file again
+                raise ApiError(409, f"job_{job['status']}", "run registre-check again to send the file again")
             time.sleep(args.poll)
-    counts = job["counts"]
-    kept_lines = _kept_line_numbers(client.job_result(job_id))
-    source, reader, header, _index = open_rows(args.input, args.column)
-    kept = 0
-    with source, open(args.out, "w", newline="", encoding="utf-8") as out, \
-            tqdm(total=total, unit="rows", desc="writing", disable=args.quiet) as bar:
-        writer = cleaned_writer(out)
-        writer.writerow(header)
-        wanted = next(kept_lines, None)
-        for number, row in enumerate(reader, start=2):  # line 1 of the uploaded file is its header
-            if number == wanted:
-                writer.writerow(row)
-                kept += 1
-                wanted = next(kept_lines, None)
-            bar.update(1)
-    return {"rows": total, "kept": kept, "opposed": counts["opposed"], "invalid": total - kept - counts["opposed"]}
-
-
-def _kept_line_numbers(response):
-    lines = response.iter_lines()
-    next(lines, None)  # header
-    for line in lines:
-        if line:
-            yield int(line.split(b",", 1)[0])
+    # The answer is a status per line of the upload (line N is input row N, the header being
+    # line 1), without any identifier: both files are rebuilt from the input.
+    response = client.job_result(job_id)
+    with response, tqdm(total=total, unit="rows", desc="writing", disable=args.quiet) as bar:
+        return rebuild_from_line_results(args.input, args.column, parse_line_results(response.iter_lines()),
+                                         args.out, invalid_report_path(args.out), progress=bar.update)
 
 
 def _public_key(text: str) -> bytes:
@@ -199,16 +199,21 @@ def main(argv: list[str] | None = None) -> int:
     except ApiError as error:
         print(f"registre-check: the registry refused the request: {error}", file=sys.stderr)
         return 2
+    except UnreadableResults as error:
+        print(f"registre-check: stopped, {error}; nothing was written. Update registre-check.", file=sys.stderr)
+        return 2
     except ProofRejected as error:
         print(f"registre-check: stopped, {error}. Nothing was written: the registry's answers cannot be "
               "trusted. Check the registry's published public key, and report it to the registry.",
               file=sys.stderr)
         return 3
-    summary = {"input": str(args.input), "output": str(args.out), "purpose": args.purpose, "mode": mode, **counts}
+    summary = {"input": str(args.input), "output": str(args.out), "invalid_report": str(invalid_report_path(args.out)),
+               "purpose": args.purpose, "mode": mode, **counts}
     Path(f"{args.out}.summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     state.path.unlink(missing_ok=True)
     print(f"{counts['rows']} rows checked for {args.purpose}: {counts['kept']} kept, "
-          f"{counts['opposed']} opposed, {counts['invalid']} invalid -> {args.out}", file=sys.stderr)
+          f"{counts['opposed']} opposed, {counts['invalid']} invalid -> {args.out} "
+          f"(invalid rows: {invalid_report_path(args.out)})", file=sys.stderr)
     return 0
 
 

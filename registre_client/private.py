@@ -5,7 +5,8 @@ ristretto255-SHA512); only blinded elements go to the registry, in batches. Ever
 with a batched DLEQ proof, verified against the registry's public key before anything is used:
 a proof that fails stops the run, and nothing is written. The unblinded outputs are tested
 against the published filter of opposed outputs, downloaded once and then kept up to date with
-deltas (``--filter-cache``). The cleaned CSV and the summary are the ordinary mode's.
+deltas (``--filter-cache``). The cleaned CSV, the report of invalid rows and the summary are the
+ordinary mode's.
 
 Blinding and unblinding are the costly part, so batches run in ``--workers`` processes, each with
 its own connection; the rows wait in order and are written as their batch comes back.
@@ -27,7 +28,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from registre_client.api import ApiError, RegistryClient
-from registre_client.cohort_csv import cleaned_writer, open_rows
+from registre_client.cohort_csv import (
+    FIRST_ROW, cleaned_writer, invalid_report_path, invalid_report_writer, open_rows, write_invalid_header,
+)
 from registry.identifiers import identifier_error, normalise_fast
 from registry.opposition_filter import PREFIX_SIZE, FilterDelta, OppositionFilter
 from registry.private_client import ProofRejected, blind_batch, unblind_batch
@@ -157,13 +160,17 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
                                              key_id, public_key))
     evaluate = BatchEvaluator(client, args.purpose, key_id, public_key)
     partial = args.out.with_name(args.out.name + ".partial")
+    report = invalid_report_path(args.out)
+    partial_report = report.with_name(report.name + ".partial")
     source, reader, header, index = open_rows(args.input, args.column)
     pending: deque[tuple[list, list, Future | _Done]] = deque()
     try:
         with source, open(partial, "w", newline="", encoding="utf-8") as out, \
+                open(partial_report, "w", newline="", encoding="utf-8") as report_file, \
                 tqdm(total=total, unit="rows", desc="checking (private)", disable=args.quiet) as bar:
-            writer = cleaned_writer(out)
+            writer, invalid = cleaned_writer(out), invalid_report_writer(report_file)
             writer.writerow(header)
+            write_invalid_header(invalid, header)
 
             def write_oldest() -> None:
                 rows, errors, answer = pending.popleft()
@@ -171,9 +178,10 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
                 published = pending_filter.result()
                 opposed = iter([published.contains(prefixes[i:i + PREFIX_SIZE])
                                 for i in range(0, len(prefixes), PREFIX_SIZE)])
-                for row, error in zip(rows, errors):
+                for number, (row, error) in enumerate(zip(rows, errors), start=FIRST_ROW + counts["rows"]):
                     if error is not None:
                         counts["invalid"] += 1
+                        invalid.writerow([number, error, *row])
                     elif next(opposed):
                         counts["opposed"] += 1
                     else:
@@ -198,8 +206,10 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
             while pending:
                 write_oldest()
         partial.replace(args.out)
+        partial_report.replace(report)
     except BaseException:
         partial.unlink(missing_ok=True)  # nothing half-checked is left to be mistaken for a result
+        partial_report.unlink(missing_ok=True)
         raise
     finally:
         if pool is not None:

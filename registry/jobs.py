@@ -2,24 +2,46 @@
 
 A warehouse uploads a file of identifiers (one a line, an optional header); the web layer
 streams it to ``<root>/<job id>/input.txt`` and a task queue runs ``run_job``. The job reads the
-file in chunks of ``CHUNK_LINES``, checks each chunk with ``lookup_batch``, appends the usable
-identifiers to ``cleaned.csv`` and the invalid lines to ``invalid.csv``, then commits its
-position (input offset, output sizes, counts) with a heartbeat. A job killed half-way resumes
-from the last committed chunk: outputs are cut back to the committed sizes first, so no line is
-written twice. Memory stays at one chunk whatever the file size.
+file in chunks of ``CHUNK_LINES``, checks each chunk with ``lookup_batch``, appends one result
+row per checked line to ``results.csv``, then commits its position (input offset, results size,
+counts) with a heartbeat. A job killed half-way resumes from the last committed chunk: the
+results file is cut back to its committed size first, so no line is written twice. Memory stays
+at one chunk whatever the file size.
 
-The files hold identifiers, so they live only until ``expires_at``: ``purge_expired_jobs``
-deletes them and keeps the row (counts, no identifier) for the record. The job is its own unit
-of work, like a view or a command: it commits after each chunk.
+The result format (``results.csv``, served by ``GET /api/v1/jobs/{id}/result``), stable::
+
+    line,status,reason
+    2,not_opposed,
+    3,opposed,
+    5,invalid,checksum
+
+* ``line``: the line's number in the uploaded file, counting from 1 (the header, when there is
+  one, is line 1). One row per checked line, in input order; the header and blank lines get
+  none.
+* ``status``: ``not_opposed`` (the identifier is valid and may be used for the purpose),
+  ``opposed`` (it may not) or ``invalid`` (not a valid identifier).
+* ``reason``: for ``invalid`` only, the identifier error code (``length``, ``format``, ``sex``,
+  ``month``, ``department``, ``commune``, ``country``, ``order``, ``checksum``: the keys of
+  ``registry.identifiers.REASONS``, as ``POST /api/v1/lookup`` gives them); empty otherwise.
+
+The results hold no identifier. The warehouse rebuilds its cleaned cohort and its report of
+invalid lines from its own copy of the file (``registre-check`` does). The upload itself holds
+identifiers, so it is kept only while the job needs it (a resumption reads it again): it is
+deleted as soon as the job is ``done`` or ``failed``, and a worker that stopped between recording
+the end and deleting it leaves it to ``discard_finished_inputs`` (run when a worker starts and by
+the hourly purge). ``purge_expired_jobs`` deletes the results at ``expires_at`` and keeps the row
+(counts, no identifier) for the record.
+
+The job is its own unit of work, like a view or a command: each chunk's records are written in
+one ``unit_of_work``.
 """
 
 from __future__ import annotations
 
 import collections
-import csv
+import logging
 import multiprocessing
 import datetime as dt
-import io
 import os
 import shutil
 import uuid
@@ -27,11 +49,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, Integer, BigInteger, String, select, update
+from sqlalchemy import ForeignKey, Integer, BigInteger, String, exc, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from registry.audit import record_event
-from registry.db import write_turn
+from registry.db import unit_of_work
 from registry.keyring import Keyring
 from registry.lookups import lookup_batch
 from registry.models import Base, UTCDateTime, utcnow
@@ -39,11 +61,15 @@ from registry.purposes import Purpose, purposes_of
 from registry.membership import membership_index
 from registry.transparency import record_applications
 
+logger = logging.getLogger(__name__)
+
 CHUNK_LINES = 10_000
 LEASE = dt.timedelta(minutes=2)
-INPUT, CLEANED, INVALID = "input.txt", "cleaned.csv", "invalid.csv"
-CLEANED_HEADER = b"line,identifier\n"
-INVALID_HEADER = b"line,identifier,reason\n"
+INPUT, RESULTS = "input.txt", "results.csv"
+RESULTS_HEADER = b"line,status,reason\n"
+NOT_OPPOSED, OPPOSED, INVALID = "not_opposed", "opposed", "invalid"
+STATUSES = (NOT_OPPOSED, OPPOSED, INVALID)
+FINISHED = ("done", "failed")
 
 
 class LookupJob(Base):
@@ -62,8 +88,9 @@ class LookupJob(Base):
     kept: Mapped[int] = mapped_column(BigInteger, default=0)
     opposed: Mapped[int] = mapped_column(BigInteger, default=0)
     invalid: Mapped[int] = mapped_column(BigInteger, default=0)
-    cleaned_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    invalid_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the committed size of results.csv (the column kept its name from the two-file format)
+    results_bytes: Mapped[int] = mapped_column("cleaned_bytes", BigInteger, default=0)
+    invalid_bytes: Mapped[int] = mapped_column(BigInteger, default=0)  # unused since the one-file format
     header_seen: Mapped[int] = mapped_column(Integer, default=0)  # 0 not yet known, 1 none, 2 skipped
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -142,14 +169,14 @@ def resumable_job_ids(session: Session) -> list[int]:
                                 .order_by(LookupJob.id)))
 
 
-def _claim(session: Session, job_id: int, now: dt.datetime) -> RunOutcome | None:
+def _claim(session: Session, job_id: int, now: dt.datetime) -> tuple[RunOutcome | None, LookupJob | None]:
     """Take the job for this worker, or say why not. A running job whose heartbeat is older than
-    ``LEASE`` belongs to a dead worker and is taken over."""
+    ``LEASE`` belongs to a dead worker and is taken over. Runs in the caller's unit of work."""
     job = session.get(LookupJob, job_id)
     if job is None or job.status not in ("queued", "running"):
-        return RunOutcome(job.status if job else "missing")
+        return RunOutcome(job.status if job else "missing"), job
     if job.status == "running" and job.heartbeat_at and now - job.heartbeat_at < LEASE:
-        return RunOutcome("running", retry_in=LEASE - (now - job.heartbeat_at))
+        return RunOutcome("running", retry_in=LEASE - (now - job.heartbeat_at)), job
     unchanged = (LookupJob.heartbeat_at.is_(None) if job.heartbeat_at is None
                  else LookupJob.heartbeat_at == job.heartbeat_at)
     claimed = session.execute(
@@ -157,8 +184,10 @@ def _claim(session: Session, job_id: int, now: dt.datetime) -> RunOutcome | None
         .values(status="running", heartbeat_at=now, started_at=job.started_at or now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    session.commit()
-    return None if claimed == 1 else RunOutcome("running", retry_in=LEASE)
+    if claimed != 1:
+        return RunOutcome("running", retry_in=LEASE), job
+    session.refresh(job)
+    return None, job
 
 
 def run_job(
@@ -169,59 +198,104 @@ def run_job(
     """Run (or resume) a job to its end, checking chunks in ``processes`` processes (results are
     still written and committed in input order). ``stop_after_chunks`` stops after that many
     chunks as a killed worker would, leaving the job ``running``; ``now`` stands for the clock
-    when claiming."""
+    when claiming.
+
+    A job that cannot go on (its upload is missing or unreadable, a chunk cannot be checked) is
+    marked ``failed`` and its files are deleted; the error's type is logged and audited, never
+    its message. A database error is not the job's fault: it goes up, and the job, still
+    ``running``, is taken over once its lease runs out (as after a crash)."""
     with sessions() as session:
-        with write_turn(session):
-            refused = _claim(session, job_id, now or utcnow())
+        with unit_of_work(session):
+            refused, job = _claim(session, job_id, now or utcnow())
         if refused is not None:
+            if job is not None and job.status in FINISHED:  # a task delivered again after the end
+                _discard_upload(job_folder(root, job), job.status)
             return refused
-        job = session.get(LookupJob, job_id)
-        session.refresh(job)
         folder = job_folder(root, job)
-        purpose = job.purpose
-        session.commit()
-        if job.header_seen == 0:
-            with write_turn(session):
-                job.header_seen = _header_kind(folder / INPUT)
-                session.commit()
-        skip_line = _first_line_number(folder / INPUT) if job.header_seen == 2 else None
-        with open(folder / INPUT, "rb") as source, \
-                _output(folder / CLEANED, job.cleaned_bytes, CLEANED_HEADER) as cleaned, \
-                _output(folder / INVALID, job.invalid_bytes, INVALID_HEADER) as invalid, \
-                _Checker(session, keyring, processes) as checker:
-            source.seek(job.bytes_done)
-            pieces = _read_pieces(source, chunk_lines, job.lines_done)
-            for done, chunk in enumerate(checker.check(pieces, skip_line, purpose.bit)):
-                if stop_after_chunks is not None and done >= stop_after_chunks:
-                    return RunOutcome("running")
-                cleaned.write(chunk.kept_text)
-                invalid.write(chunk.invalid_text)
-                cleaned.flush()
-                invalid.flush()
-                os.fsync(cleaned.fileno())
-                os.fsync(invalid.fileno())
-                session.commit()  # ends any read; the chunk's records are written in one short turn
-                with write_turn(session):
-                    if chunk.opposed_digests:
-                        record_applications(session, job.warehouse_id, chunk.opposed_digests, purpose)
-                    job.lines_done += chunk.lines
-                    job.kept += chunk.kept
-                    job.opposed += len(chunk.opposed_digests)
-                    job.invalid += chunk.invalid
-                    job.bytes_done += chunk.size
-                    job.cleaned_bytes, job.invalid_bytes = cleaned.tell(), invalid.tell()
-                    job.heartbeat_at = utcnow()
-                    session.commit()
-        session.commit()
-        with write_turn(session):
-            job.status, job.finished_at = "done", utcnow()
-            record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
-                         target=job.public_id,
-                         details={"purpose": purpose.code, "lines": job.lines_done, "kept": job.kept,
-                                  "opposed": job.opposed, "invalid": job.invalid})
-            session.commit()
-        (folder / INPUT).unlink(missing_ok=True)  # only the results are needed from now on
-        return RunOutcome("done")
+        try:
+            return _run_claimed(session, keyring, job, folder, chunk_lines, processes, stop_after_chunks)
+        except Exception as error:
+            session.rollback()
+            if _database_error(error):
+                raise
+            _fail(session, job, folder, error)
+            return RunOutcome("failed")
+
+
+def _run_claimed(session: Session, keyring: Keyring, job: LookupJob, folder: Path, chunk_lines: int,
+                 processes: int, stop_after_chunks: int | None) -> RunOutcome:
+    purpose = job.purpose
+    if job.header_seen == 0:
+        header_kind = _header_kind(folder / INPUT)
+        with unit_of_work(session):
+            job.header_seen = header_kind
+    skip_line = _first_line_number(folder / INPUT) if job.header_seen == 2 else None
+    with open(folder / INPUT, "rb") as source, \
+            _output(folder / RESULTS, job.results_bytes, RESULTS_HEADER) as results, \
+            _Checker(session, keyring, processes) as checker:
+        source.seek(job.bytes_done)
+        pieces = _read_pieces(source, chunk_lines, job.lines_done)
+        for done, chunk in enumerate(checker.check(pieces, skip_line, purpose.bit)):
+            if stop_after_chunks is not None and done >= stop_after_chunks:
+                return RunOutcome("running")
+            results.write(chunk.results_text)
+            results.flush()
+            os.fsync(results.fileno())
+            with unit_of_work(session):  # the chunk's records, in one short write
+                if chunk.opposed_digests:
+                    record_applications(session, job.warehouse_id, chunk.opposed_digests, purpose)
+                job.lines_done += chunk.lines
+                job.kept += chunk.kept
+                job.opposed += len(chunk.opposed_digests)
+                job.invalid += chunk.invalid
+                job.bytes_done += chunk.size
+                job.results_bytes = results.tell()
+                job.heartbeat_at = utcnow()
+    with unit_of_work(session):
+        job.status, job.finished_at = "done", utcnow()
+        record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
+                     target=job.public_id,
+                     details={"purpose": purpose.code, "lines": job.lines_done, "kept": job.kept,
+                              "opposed": job.opposed, "invalid": job.invalid})
+    _discard_upload(folder, "done")  # only the results are needed from now on
+    return RunOutcome("done")
+
+
+def _database_error(error: Exception) -> bool:
+    """An error of the database or its driver (connection lost, lock timeout...), not of the job."""
+    return isinstance(error, exc.SQLAlchemyError) or type(error).__module__.split(".")[0] in ("psycopg", "sqlite3")
+
+
+def _fail(session: Session, job: LookupJob, folder: Path, error: Exception) -> None:
+    """Record that the job failed and delete its files (the partial results are never served)."""
+    logger.error("cohort job %s failed: %s", job.public_id, type(error).__name__)
+    with unit_of_work(session):
+        job.status, job.finished_at = "failed", utcnow()
+        record_event(session, action="api.job_failed", actor=f"warehouse_id:{job.warehouse_id}",
+                     target=job.public_id,
+                     details={"purpose": job.purpose.code, "lines": job.lines_done, "error": type(error).__name__})
+    _discard_upload(folder, "failed")
+
+
+def _discard_upload(folder: Path, status: str) -> bool:
+    """Delete a finished job's upload (and a failed job's partial results); True if anything went."""
+    paths = [folder / INPUT] + ([folder / RESULTS] if status == "failed" else [])
+    found = False
+    for path in paths:
+        try:
+            path.unlink()
+            found = True
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def discard_finished_inputs(session: Session, root: Path) -> int:
+    """Delete the upload left behind by any finished job (a worker stopped between recording the
+    end and deleting it), so that no identifier outlives its job. Reads only; returns how many
+    jobs had files deleted."""
+    finished = session.scalars(select(LookupJob).where(LookupJob.status.in_(FINISHED)))
+    return sum(_discard_upload(job_folder(root, job), job.status) for job in finished)
 
 
 _BYTES_PER_LINE = 16  # readlines() stops past chunk_lines * this: a 15-character number and its newline
@@ -281,14 +355,13 @@ class _Chunk:
     size: int
     kept: int
     invalid: int
-    kept_text: bytes
-    invalid_text: bytes
+    results_text: bytes
     opposed_digests: list[bytes]
 
 
 def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_line: int | None,
                  purpose_bit: int) -> _Chunk:
-    """Check one chunk (reads only): the outputs' text and the counts, for the caller to record."""
+    """Check one chunk (reads only): its result rows and counts, for the caller to record."""
     purpose = purposes_of(purpose_bit)[0]
     numbers, values = [], []
     first = line_no
@@ -299,19 +372,19 @@ def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_li
             numbers.append(line_no)
             values.append(value)
     answer = lookup_batch(session, keyring, values, purpose)
-    kept_lines, opposed_count, bad = [], 0, io.StringIO()
-    bad_writer = csv.writer(bad, lineterminator="\n")
-    for number, value, opposed, error in zip(numbers, values, answer.opposed, answer.errors):
-        if error is not None:
-            bad_writer.writerow((number, value, error))
+    rows, kept, invalid = [], 0, 0
+    for number, opposed, error in zip(numbers, answer.opposed, answer.errors):
+        if error is not None:  # a reason code: letters and underscores only
+            rows.append(f"{number},{INVALID},{error}\n")
+            invalid += 1
         elif opposed:
-            opposed_count += 1
+            rows.append(f"{number},{OPPOSED},\n")
         else:
-            kept_lines.append(f"{number},{value}\n")  # a valid identifier holds no comma or quote
+            rows.append(f"{number},{NOT_OPPOSED},\n")
+            kept += 1
     session.rollback()  # nothing was written; end the read so writers are not held back
-    return _Chunk(line_no - first, sum(map(len, raw_lines)), len(kept_lines),
-                  len(values) - len(kept_lines) - opposed_count,
-                  "".join(kept_lines).encode("utf-8"), bad.getvalue().encode("utf-8"), answer.opposed_digests)
+    return _Chunk(line_no - first, sum(map(len, raw_lines)), kept, invalid, "".join(rows).encode("ascii"),
+                  answer.opposed_digests)
 
 
 _child: dict = {}
@@ -366,7 +439,8 @@ class _Checker:
 
 def purge_expired_jobs(session: Session, root: Path, *, now: dt.datetime | None = None) -> int:
     """Delete the files of every job past its retention and mark it ``expired``; the row keeps
-    its counts and no identifier. Returns how many jobs were purged."""
+    its counts and no identifier. Also deletes any upload a finished job left behind
+    (``discard_finished_inputs``). Returns how many jobs were purged."""
     moment = now or utcnow()
     jobs = session.scalars(select(LookupJob).where(LookupJob.expires_at <= moment, LookupJob.status != "expired"))
     count = 0
@@ -375,6 +449,7 @@ def purge_expired_jobs(session: Session, root: Path, *, now: dt.datetime | None 
         job.status = "expired"
         count += 1
     session.flush()
+    discard_finished_inputs(session, root)
     if count:
         record_event(session, action="api.jobs_purged", actor="system", details={"jobs": count})
     return count

@@ -1,7 +1,10 @@
-"""Cohort jobs: upload a file of identifiers, follow the job, download the cleaned cohort.
+"""Cohort jobs: upload a file of identifiers, follow the job, download its line results.
 
 The upload is streamed to the job's folder as it arrives (never held in memory), then the job
-is queued; ``registry.jobs`` does the work. A job is only visible to the warehouse that sent it.
+is queued; ``registry.jobs`` does the work and documents the result format (``line,status,reason``,
+one row per checked line, no identifier). The upload is deleted as soon as the job is done or
+failed; the warehouse rebuilds its cleaned cohort from its own copy of the file. A job is only
+visible to the warehouse that sent it.
 """
 
 from __future__ import annotations
@@ -10,9 +13,8 @@ import shutil
 
 from flask import Response, jsonify, request, stream_with_context, url_for
 
-from registry.jobs import CLEANED, INPUT, INVALID, JobNotFound, create_job, job_folder, job_for_warehouse, new_job_folder
-
-from registry.db import write_turn
+from registry.db import unit_of_work
+from registry.jobs import INPUT, RESULTS, JobNotFound, create_job, job_folder, job_for_warehouse, new_job_folder
 
 from portal.api import bp
 from portal.api.quota import quota
@@ -44,7 +46,6 @@ def job_json(job) -> dict:
     }
     if job.status == "done":
         body["result"] = url_for("api.job_result", job_id=job.public_id)
-        body["invalid_lines"] = url_for("api.job_result", job_id=job.public_id, part="invalid")
     return body
 
 
@@ -68,13 +69,10 @@ def create():
                 size += len(block)
         if size == 0:
             raise ApiProblem(422, "invalid_request", "The file is empty.")
-        session = db.session()
-        session.commit()  # the token check read; the job is written in a transaction of its own
-        with write_turn(session):
+        with unit_of_work(db.session()) as session:
             job = create_job(session, public_id=public_id, warehouse_id=client.warehouse_id,
                              client_id=client.client_id, purpose=purpose, input_bytes=size,
                              retention=retention())
-            session.commit()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -103,17 +101,20 @@ def job_status(job_id: str):
 @client_required("jobs")
 @quota(api_quota)
 def job_result(job_id: str):
-    """The cleaned cohort (``line,identifier``, input order) or, with ``part=invalid``, the
-    invalid lines with their reason codes."""
+    """The job's line results as CSV: ``line,status,reason`` (``registry.jobs`` describes it).
+
+    ``part`` belonged to the former two-file result (``cleaned`` with identifiers, ``invalid``);
+    it is refused rather than ignored, so that a client written for that format cannot mistake
+    every line number for a kept one."""
+    if "part" in request.args:
+        raise ApiProblem(422, "invalid_request", "'part' is no longer accepted: the result is one file of "
+                         "line results (line,status,reason).", pointer="part")
     job = _own_job(job_id)
-    part = request.args.get("part", "cleaned")
-    if part not in ("cleaned", "invalid"):
-        raise ApiProblem(422, "invalid_request", "'part' is 'cleaned' or 'invalid'.", pointer="part")
     if job.status == "expired":
         raise ApiProblem(410, "job_expired")
     if job.status != "done":
         raise ApiProblem(409, "job_not_ready", f"The job is {job.status}.")
-    path = job_folder(jobs_root(), job) / (CLEANED if part == "cleaned" else INVALID)
+    path = job_folder(jobs_root(), job) / RESULTS
 
     def blocks():
         with open(path, "rb") as source:
@@ -121,4 +122,4 @@ def job_result(job_id: str):
                 yield block
 
     return Response(stream_with_context(blocks()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{job.public_id}-{part}.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{job.public_id}-results.csv"'})

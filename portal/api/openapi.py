@@ -29,6 +29,18 @@ AUTH_ERRORS = {
             "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
 }
 PURPOSE_CODES = [p.code for p in Purpose]
+JOB_RESULTS_EXAMPLE = "line,status,reason\n2,not_opposed,\n3,opposed,\n5,invalid,checksum\n"
+JOB_RESULTS_DESCRIPTION = (
+    "A CSV file with the header `line,status,reason` and one row per checked line of the uploaded "
+    "file, in input order. `line` is the line's number in the upload, counting from 1 (a header "
+    "line, when there is one, is line 1); the header and blank lines get no row. `status` is "
+    "`not_opposed` (valid, may be used for the purpose), `opposed` (may not) or `invalid`; "
+    "`reason` is, for `invalid` lines only, the identifier error code (see `/api/v1/purposes`), "
+    "and empty otherwise. The results hold no identifier: rebuild the cleaned cohort and the "
+    "report of invalid lines from your own copy of the file (`registre-check` does). The "
+    "uploaded file is deleted as soon as the job is done or failed; the results are deleted at "
+    "`expires_at`."
+)
 
 
 def openapi_document() -> dict:
@@ -82,6 +94,11 @@ def openapi_document() -> dict:
             }},
             "/api/v1/jobs": {"post": {
                 "summary": "Send a whole cohort file as a background job",
+                "description": (
+                    "One identifier a line, with or without a header line. The file is kept only "
+                    "until the job is done or failed; the job's answer is a status per line "
+                    "(`GET /api/v1/jobs/{job_id}/result`), without any identifier."
+                ),
                 "operationId": "createJob",
                 "security": [{"bearer": ["jobs"]}],
                 "parameters": [{"name": "purpose", "in": "query", "required": True,
@@ -110,22 +127,19 @@ def openapi_document() -> dict:
                 },
             }},
             "/api/v1/jobs/{job_id}/result": {"get": {
-                "summary": "The cleaned cohort, or the invalid lines, as CSV",
+                "summary": "The job's line results, as CSV (no identifier)",
+                "description": JOB_RESULTS_DESCRIPTION,
                 "operationId": "getJobResult",
                 "security": [{"bearer": ["jobs"]}],
-                "parameters": [
-                    {"$ref": "#/components/parameters/JobId"},
-                    {"name": "part", "in": "query", "required": False,
-                     "schema": {"type": "string", "enum": ["cleaned", "invalid"], "default": "cleaned"}},
-                ],
+                "parameters": [{"$ref": "#/components/parameters/JobId"}],
                 "responses": {
-                    "200": {"description": "`cleaned`: `line,identifier` of every usable identifier, in input "
-                                           "order. `invalid`: `line,identifier,reason`.",
-                            "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "200": {"description": "`line,status,reason`, one row per checked line, in input order.",
+                            "content": {"text/csv": {"schema": {"type": "string"}, "example": JOB_RESULTS_EXAMPLE}}},
                     "404": _problem("No such job for this client (`job_not_found`)."),
-                    "409": _problem("The job has not finished (`job_not_ready`)."),
-                    "410": _problem("The job's files were deleted after retention (`job_expired`)."),
-                    "422": _problem("Unknown `part`."),
+                    "409": _problem("The job has not finished, or it failed (`job_not_ready`)."),
+                    "410": _problem("The job's results were deleted after retention (`job_expired`)."),
+                    "422": _problem("`part`, a parameter of the former two-file result, is refused "
+                                    "(`invalid_request`)."),
                     **AUTH_ERRORS,
                 },
             }},
@@ -214,8 +228,7 @@ def openapi_document() -> dict:
                         "started_at": {"type": ["string", "null"]},
                         "finished_at": {"type": ["string", "null"]},
                         "expires_at": {"type": ["string", "null"]},
-                        "result": {"type": "string"},
-                        "invalid_lines": {"type": "string"},
+                        "result": {"type": "string", "description": "Where the line results are, once done."},
                     },
                 },
                 "Purposes": {

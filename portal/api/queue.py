@@ -14,8 +14,8 @@ from pathlib import Path
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
-from registry.db import write_turn
-from registry.jobs import purge_expired_jobs, resumable_job_ids, run_job
+from registry.db import unit_of_work
+from registry.jobs import discard_finished_inputs, purge_expired_jobs, resumable_job_ids, run_job
 
 from portal.database import db
 from portal.keys import keyring
@@ -62,10 +62,8 @@ def _build_queue(app: Flask) -> None:
     @huey.periodic_task(crontab(minute="7"), name="purge_expired_jobs")
     def purge_jobs() -> None:
         with app.app_context():
-            session = db.session()
-            with write_turn(session):
+            with unit_of_work(db.session()) as session:
                 purge_expired_jobs(session, jobs_root(app))
-                session.commit()
 
     app.extensions["huey"] = huey
     app.extensions["huey_tasks"] = {"run_lookup_job": run_lookup_job}
@@ -77,8 +75,11 @@ def enqueue_job(job_id: int) -> None:
 
 
 def enqueue_resumable_jobs() -> int:
-    """Put back on the queue every job that was queued or interrupted (at a worker's start)."""
-    ids = resumable_job_ids(db.session())
+    """Put back on the queue every job that was queued or interrupted (at a worker's start), and
+    delete any upload a finished job left behind (a worker stopped just after the job's end)."""
+    session = db.session()
+    discard_finished_inputs(session, jobs_root())
+    ids = resumable_job_ids(session)
     for job_id in ids:
         enqueue_job(job_id)
     return len(ids)

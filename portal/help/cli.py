@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from registry.contact import purge_expired_messages
+from registry.db import unit_of_work
 
 from portal.cli import registry_cli
 from portal.database import db
@@ -14,7 +15,6 @@ from portal.database import db
 @registry_cli.command("purge-contact-messages")
 def purge_contact_messages_command() -> None:
     """Delete the contact messages whose retention has ended."""
-    session = db.session()
-    deleted = purge_expired_messages(session)
-    session.commit()
+    with unit_of_work(db.session()) as session:
+        deleted = purge_expired_messages(session)
     click.echo(f"{deleted} expired contact messages deleted.")

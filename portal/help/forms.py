@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from registry.contact import MAX_MESSAGE_LENGTH
+from registry.contact import MAX_MESSAGE_LENGTH, holds_identifier
 
 TOPIC_LABELS = {
     "question": _l("Une question sur l'opposition"),
@@ -21,9 +21,6 @@ TOPIC_LABELS = {
 }
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# Thirteen digits or more, possibly split by spaces, dots or dashes (2A/2B for Corsica): a
-# social security number typed into the message, which the registry must not keep.
-NUMBER_LIKE = re.compile(r"(?<![0-9])[12378](?:[\s.\-]*[0-9AaBb]){12,14}(?![0-9])")
 
 
 def _strip(value):
@@ -41,10 +38,14 @@ class ContactForm(FlaskForm):
     email = StringField(_l("Votre adresse électronique (facultatif)"), filters=[_strip],
                         validators=[Optional(), Length(max=254, message=_l("Cette adresse est trop longue."))])
 
+    # A social security number, however typed (``registry.contact.holds_identifier``), is refused
+    # in every field a person types: the registry must not keep one, and the inbox refuses it too.
     def validate_body(self, field) -> None:
-        if NUMBER_LIKE.search(field.data or ""):
+        if holds_identifier(field.data):
             raise ValidationError(_l("N'écrivez pas votre numéro de sécurité sociale dans le message : nous n'en avons pas besoin pour vous répondre."))
 
     def validate_email(self, field) -> None:
         if field.data and not EMAIL.fullmatch(field.data):
             raise ValidationError(_l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr, ou laissez ce champ vide."))
+        if holds_identifier(field.data):
+            raise ValidationError(_l("Cette adresse contient un numéro de sécurité sociale : donnez une autre adresse, ou laissez ce champ vide."))

@@ -1,5 +1,5 @@
 """Help pages and the contact form. The form's messages go to the configured inbox (the
-database by default) in the request's transaction; the view commits, then redirects."""
+database by default) in one unit of work; the view then redirects."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import get_locale, gettext as _
 
 from registry.contact import NewMessage
+from registry.db import unit_of_work
 
 from portal.database import db
 from portal.help import CHANNEL_SETTINGS
@@ -49,11 +50,11 @@ def _contact_limit() -> str:
 def contact():
     form = ContactForm()
     if form.validate_on_submit():
-        session = db.session()
-        current_app.extensions["contact_inbox"].deliver(session, NewMessage(
-            topic=form.topic.data, body=form.body.data, language=str(get_locale()), reply_to=form.email.data or None,
-        ))
-        session.commit()
+        with unit_of_work(db.session()) as session:
+            current_app.extensions["contact_inbox"].deliver(session, NewMessage(
+                topic=form.topic.data, body=form.body.data, language=str(get_locale()),
+                reply_to=form.email.data or None,
+            ))
         flash(_("Votre message a bien été envoyé. Merci."), "success")
         return redirect(localized_url("help.contact"), code=303)
     return render_template("help/contact.html", form=form, topics=TOPIC_LABELS,

@@ -9,6 +9,8 @@ from portal.database import db
 from registry.contact import ContactMessage
 
 MARIE_NIR = "2 85 02 2A 004 123 55"
+PENDING_NIR = "4 91 07 69 123 045 40"  # sex digit 4: a number pending registration
+FULL_WIDTH = str.maketrans("0123456789AB", "０１２３４５６７８９ＡＢ")
 
 
 def field_errors(page: str, field: str) -> list[str]:
@@ -88,6 +90,26 @@ def test_bad_contact_input_is_explained_on_its_field_and_nothing_is_stored(app, 
     assert response.status_code == 200
     assert any(error.startswith(message) for error in field_errors(page, field)), field_errors(page, field)
     assert stored_messages(app) == []
+
+
+@pytest.mark.parametrize(("form", "field"), [
+    pytest.param({"body": "Mon numéro : 2/85/02/2A/004/123/55"}, "body", id="slashes and 2A"),
+    pytest.param({"body": f"Numéro {PENDING_NIR}, merci"}, "body", id="sex digit 4"),
+    pytest.param({"body": f"Numéro {MARIE_NIR.replace(' ', '').translate(FULL_WIDTH)}"}, "body", id="full-width digits"),
+    pytest.param({"body": "Bonjour", "email": f"{MARIE_NIR.replace(' ', '.')}@example.fr"}, "email", id="in the email"),
+])
+def test_a_number_typed_in_any_free_text_field_however_written_is_refused_and_nothing_stored(app, client, form, field):
+    page = client.post("/aide/contact", data={"topic": "filing", "email": "", **form}).get_data(as_text=True)
+    assert field_errors(page, field) and "sécurité sociale" in field_errors(page, field)[0]
+    assert stored_messages(app) == []
+
+
+def test_a_message_without_a_number_still_goes_through_with_its_email(app, client):
+    response = client.post("/aide/contact", data={"topic": "question", "email": "lea.1985@example.fr",
+                                                  "body": "Né le 12/03/1985, tél. 06 12 34 56 78 : puis-je changer d'avis ?"})
+    assert response.status_code == 303
+    [message] = stored_messages(app)
+    assert message.reply_to == "lea.1985@example.fr"
 
 
 def test_the_contact_form_refuses_a_post_without_its_csrf_token(app, client):

@@ -115,6 +115,10 @@ def test_private_run_writes_the_ordinary_cleaned_csv_and_the_server_sees_no_iden
     ordinary_out = tmp_path / "ordinary.csv"
     assert check(served, cohort, ordinary_out, "--batch-size", "8") == 0
     assert read(private_out) == read(ordinary_out)
+    report = read(tmp_path / "private.csv.invalid.csv")
+    assert report == read(tmp_path / "ordinary.csv.invalid.csv") == [
+        ["row", "reason", "patient", "nir", "site"], ["13", "length", "bad", "1 85 12 345", "Marseille"],
+        ["33", "empty", "empty", "", "Marseille"]]
     kept = read(private_out)
     assert len(kept) == 1 + len(PEOPLE) - len(OPPOSED), "the header and every person not opposed"
     assert [row[0] for row in kept[1:]].count("p5") == 1, "an opposition to another purpose keeps the row"

@@ -1,13 +1,16 @@
-"""Cohort jobs over real HTTP: upload, background run on the Huey queue, results, ownership,
-resumption after an interruption, retention."""
+"""Cohort jobs over real HTTP: upload, background run on the Huey queue, line results, ownership,
+resumption after an interruption, retention, and no identifier left on disk once a job ends."""
 
 import datetime as dt
 import logging
+import shutil
 
 import requests
 from sqlalchemy import select, update
 
 from portal.database import db
+from registry.contact import holds_identifier
+from registry.db import unit_of_work
 from registry.jobs import LookupJob, run_job
 from registry.models import utcnow
 from registry.purposes import Purpose
@@ -32,7 +35,18 @@ def get(live, headers, path, **params):
     return requests.get(live.url + path, headers=headers, params=params, timeout=30)
 
 
-def test_a_job_runs_in_the_background_and_returns_the_cleaned_cohort_in_input_order(live, auth, database_url):
+def expected_results(opposed_lines=(2, 15)) -> list[str]:
+    """The line results of ``cohort_file``: line 1 is its header, 13 is blank, 14 a short number."""
+    rows = []
+    for line in range(2, 32):
+        if line == 13:
+            continue
+        status = "invalid" if line == 14 else "opposed" if line in opposed_lines else "not_opposed"
+        rows.append(f"{line},{status},{'length' if line == 14 else ''}")
+    return ["line,status,reason", *rows]
+
+
+def test_a_job_runs_in_the_background_and_returns_a_status_per_line_in_input_order(live, auth, database_url):
     file(database_url, OPPOSED)
     file(database_url, COHORT[3], [Purpose.RESEARCH])
     created = upload(live, auth, cohort_file())
@@ -44,15 +58,29 @@ def test_a_job_runs_in_the_background_and_returns_the_cleaned_cohort_in_input_or
     status = get(live, auth, f"/api/v1/jobs/{job['id']}").json()
     assert status["status"] == "done" and status["progress"] == 1.0
     assert status["counts"] == {"lines": 31, "kept": 26, "opposed": 2, "invalid": 1}
+    assert status["result"] == f"/api/v1/jobs/{job['id']}/result" and "invalid_lines" not in status
 
-    cleaned = get(live, auth, f"/api/v1/jobs/{job['id']}/result")
-    assert cleaned.headers["Content-Type"].startswith("text/csv")
-    rows = cleaned.text.splitlines()
-    expected = [f"{3 + i},{n}" for i, n in enumerate(COHORT[:10]) if n != COHORT[3]]
-    expected += [f"15,{AI_ONLY}", f"16,{FREE}"] + [f"{17 + i},{n}" for i, n in enumerate(COHORT[10:])]
-    assert rows[0] == "line,identifier" and rows[1:] == expected
-    invalid = get(live, auth, f"/api/v1/jobs/{job['id']}/result", part="invalid").text.splitlines()
-    assert invalid == ["line,identifier,reason", "14,1234,length"]
+    result = get(live, auth, f"/api/v1/jobs/{job['id']}/result")
+    assert result.headers["Content-Type"].startswith("text/csv")
+    assert result.text.splitlines() == expected_results(opposed_lines=(2, 3 + 3))
+
+
+def test_the_line_results_hold_no_identifier_at_all(live, auth, database_url):
+    file(database_url, OPPOSED)
+    job = upload(live, auth, cohort_file()).json()
+    live.drain_jobs()
+    text = get(live, auth, f"/api/v1/jobs/{job['id']}/result").text
+    assert not holds_identifier(text)
+    assert not any(n in text or spaced(n) in text or n[:13] in text for n in [OPPOSED, AI_ONLY, FREE, *COHORT])
+    assert {row.split(",")[1] for row in text.splitlines()[1:]} == {"opposed", "not_opposed", "invalid"}
+
+
+def test_the_former_part_parameter_is_refused_so_an_old_client_cannot_keep_opposed_lines(live, auth):
+    job = upload(live, auth, cohort_file()).json()
+    live.drain_jobs()
+    for part in ("cleaned", "invalid"):
+        response = get(live, auth, f"/api/v1/jobs/{job['id']}/result", part=part)
+        assert (response.status_code, response.json()["code"]) == (422, "invalid_request")
 
 
 def test_a_second_warehouse_cannot_read_the_first_ones_job(live, auth):
@@ -103,9 +131,10 @@ def test_an_interrupted_job_resumes_where_it_stopped_and_writes_nothing_twice(li
     live.drain_jobs()
     done = get(live, auth, f"/api/v1/jobs/{job['id']}").json()
     assert done["status"] == "done" and done["counts"] == {"lines": 31, "kept": 27, "opposed": 1, "invalid": 1}
-    rows = get(live, auth, f"/api/v1/jobs/{job['id']}/result").text.splitlines()[1:]
-    assert len(rows) == len(set(rows)) == 27 and f"{17 + 10},{COHORT[20]}" not in rows
-    assert [int(r.split(",")[0]) for r in rows] == sorted(int(r.split(",")[0]) for r in rows)
+    rows = get(live, auth, f"/api/v1/jobs/{job['id']}/result").text.splitlines()
+    assert rows == expected_results(opposed_lines=(17 + 10,)), "every line once, in order, none written twice"
+    assert sorted(p.name for p in (jobs_root(live.app) / job["id"]).iterdir()) == ["results.csv"], \
+        "the resumed run deletes the upload at its end"
 
 
 def test_a_job_held_by_a_live_worker_is_left_alone(live, auth):
@@ -131,7 +160,7 @@ def test_files_are_deleted_after_retention_and_no_identifier_is_left_anywhere(li
     requests.post(live.url + "/api/v1/lookup", headers=auth, timeout=30,
                   json={"purpose": "research", "identifiers": [OPPOSED, *COHORT]})
     folder = jobs_root(live.app) / job["id"]
-    assert sorted(p.name for p in folder.iterdir()) == ["cleaned.csv", "invalid.csv"], "input goes once done"
+    assert sorted(p.name for p in folder.iterdir()) == ["results.csv"], "the upload goes once done"
 
     not_yet = live.app.test_cli_runner().invoke(args=["registry", "purge-jobs"])
     assert "0 expired jobs purged" in not_yet.output and folder.exists()
@@ -167,6 +196,100 @@ def test_a_job_checked_in_two_processes_writes_exactly_what_one_process_writes(l
                            processes=processes).status == "done"
     one, two = (get(live, auth, f"/api/v1/jobs/{job['id']}").json() for job in (first, second))
     assert one["counts"] == two["counts"] == {"lines": 93, "kept": 81, "opposed": 3, "invalid": 5}
-    for part in ("cleaned", "invalid"):
-        texts = [get(live, auth, f"/api/v1/jobs/{job['id']}/result", part=part).text for job in (first, second)]
-        assert texts[0] == texts[1]
+    texts = [get(live, auth, f"/api/v1/jobs/{job['id']}/result").text for job in (first, second)]
+    assert texts[0] == texts[1] and len(texts[0].splitlines()) == 1 + 81 + 3 + 5
+
+
+def valid_numbers_in(root) -> list[str]:
+    """The files under ``root`` that hold a valid number in any form (the contact form's own
+    detector: any separators, full-width digits...), named relative to ``root``."""
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*")
+                  if path.is_file() and holds_identifier(path.read_bytes().decode("utf-8", "replace")))
+
+
+def test_no_job_folder_holds_a_valid_number_once_its_job_completes(live, auth, database_url):
+    """Every job folder is scanned after its job ends: done, done after a resumption, failed."""
+    from portal.api.queue import jobs_root
+    from portal.keys import keyring
+
+    file(database_url, OPPOSED)
+    body = cohort_file()
+    done = upload(live, auth, body).json()
+    live.drain_jobs()
+    resumed = upload(live, auth, body).json()
+    with live.app.app_context():
+        sessions = live.app.extensions["database"]
+        job_id = db.session().scalars(select(LookupJob.id).where(LookupJob.public_id == resumed["id"])).one()
+        run_job(sessions, keyring(), job_id, jobs_root(live.app), chunk_lines=4, stop_after_chunks=3)
+        assert valid_numbers_in(jobs_root(live.app)) == [f"{resumed['id']}/input.txt"], \
+            "the scan sees numbers: the running job still needs its upload"
+        with unit_of_work(db.session()) as session:  # the worker died; its lease ran out
+            session.execute(update(LookupJob).values(heartbeat_at=utcnow() - dt.timedelta(minutes=10)))
+        assert run_job(sessions, keyring(), job_id, jobs_root(live.app), chunk_lines=4).status == "done"
+    root = jobs_root(live.app)
+    assert sorted(p.name for p in root.iterdir()) == sorted([done["id"], resumed["id"]])
+    assert valid_numbers_in(root) == []
+    everything = b"".join(path.read_bytes() for path in root.rglob("*") if path.is_file())
+    assert not any(form.encode() in everything for n in [OPPOSED, AI_ONLY, FREE, *COHORT]
+                   for form in (n, spaced(n), n[:13]))
+
+
+def test_a_failed_job_keeps_neither_its_upload_nor_its_partial_results(live, auth, monkeypatch, caplog):
+    from portal.api.queue import jobs_root
+    from portal.keys import keyring
+    import registry.jobs
+
+    job = upload(live, auth, cohort_file()).json()
+    checked = []
+
+    def failing_lookup(*args, **kwargs):  # the second chunk cannot be checked
+        if checked:
+            raise RuntimeError("a chunk that cannot be checked")
+        checked.append(True)
+        return real_lookup(*args, **kwargs)
+
+    real_lookup = registry.jobs.lookup_batch
+    monkeypatch.setattr(registry.jobs, "lookup_batch", failing_lookup)
+    caplog.set_level(logging.DEBUG)
+    with live.app.app_context():
+        job_id = db.session().scalars(select(LookupJob.id)).one()
+        outcome = run_job(live.app.extensions["database"], keyring(), job_id, jobs_root(live.app), chunk_lines=4)
+    assert outcome.status == "failed"
+    status = get(live, auth, f"/api/v1/jobs/{job['id']}").json()
+    assert status["status"] == "failed" and status["finished_at"] and "result" not in status
+    response = get(live, auth, f"/api/v1/jobs/{job['id']}/result")
+    assert (response.status_code, response.json()["code"]) == (409, "job_not_ready")
+    assert list((jobs_root(live.app) / job["id"]).iterdir()) == []
+    assert "RuntimeError" in caplog.text and not any(n in caplog.text for n in [OPPOSED, *COHORT])
+
+
+def test_an_upload_left_behind_by_a_worker_stopped_after_the_end_is_deleted_when_a_worker_starts(live, auth):
+    from portal.api.queue import enqueue_resumable_jobs, jobs_root
+    from portal.keys import keyring
+
+    job = upload(live, auth, cohort_file()).json()
+    live.drain_jobs()
+    upload_path = jobs_root(live.app) / job["id"] / "input.txt"
+    upload_path.write_bytes(cohort_file())  # as if the worker had stopped before deleting it
+    with live.app.app_context():
+        assert enqueue_resumable_jobs() == 0, "a finished job is not queued again"
+    assert not upload_path.exists()
+
+    upload_path.write_bytes(cohort_file())
+    with live.app.app_context():  # the same job's task delivered again
+        job_id = db.session().scalars(select(LookupJob.id)).one()
+        assert run_job(live.app.extensions["database"], keyring(), job_id, jobs_root(live.app)).status == "done"
+    assert not upload_path.exists()
+
+    upload_path.write_bytes(cohort_file())
+    assert "0 expired jobs purged" in live.app.test_cli_runner().invoke(args=["registry", "purge-jobs"]).output
+    assert not upload_path.exists() and (upload_path.parent / "results.csv").exists()
+
+
+def test_a_job_whose_upload_vanished_fails_instead_of_being_retried_forever(live, auth):
+    from portal.api.queue import jobs_root
+
+    job = upload(live, auth, cohort_file()).json()
+    shutil.rmtree(jobs_root(live.app) / job["id"])
+    live.drain_jobs()
+    assert get(live, auth, f"/api/v1/jobs/{job['id']}").json()["status"] == "failed"
