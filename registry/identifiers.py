@@ -20,8 +20,25 @@ The precise rules are checked in this fixed order, so each kind of mistake has o
 
 ``parse_identifier`` adds the OID checks around them: an unknown OID (``oid``) and a test or
 demonstration OID when those are refused (``test_identifier``) come first, because they make the
-number irrelevant; an OID that contradicts the number's kind (``oid``) comes last, because it
-needs a number that is valid in itself.
+number irrelevant; then, when test numbers are refused, a synthetic number (``test_identifier``);
+an OID that contradicts the number's kind (``oid``) comes last, because it needs a number that is
+valid in itself.
+
+Synthetic numbers (``is_synthetic``, built by ``synthetic_number``) are the demonstration numbers
+of ``portal.demo`` and the sandbox's: valid numbers, key included, whose birthplace never existed,
+so that refusing them (production does) never refuses a real person. The reserved birthplaces:
+
+* born in France (metropolitan, Corsica, ``20`` before 1976): commune numbers 990 to 999. The
+  official geographic code numbers each département's communes from 001 in alphabetical order,
+  later creations taking the next free numbers; the département with the most numbers,
+  Pas-de-Calais, stops at 909 (2024), and the arrondissements of Paris, Lyon and Marseille use
+  1xx, 3xx and 2xx;
+* born overseas (97x, 98x, 2-digit communes): commune numbers 90 to 99 (the most is 62, Guyane);
+* born abroad (``99`` and an INSEE country code): country codes 990 to 999; the hundreds digit of
+  a country code is its continent, 1 to 5.
+
+The rule reads two characters, so it costs nothing next to the key check: the 9th character is
+``9``, and so is the 8th unless the number is of an overseas birth.
 """
 
 from __future__ import annotations
@@ -187,12 +204,38 @@ def identifier_error(normalised: str) -> str | None:
     return None if (number + 2 * (number % 100)) % 97 == 0 else "checksum"
 
 
+def is_synthetic(normalised: str) -> bool:
+    """Whether a valid, normalised matricule is a demonstration or sandbox number: its birthplace
+    is one of the reserved ones that never existed (see the module docstring). The one rule for
+    both; callers check validity first (``identifier_error``), this looks at the birthplace only."""
+    if normalised[5:7] in ("97", "98"):  # overseas: a 3-digit département, a 2-digit commune
+        return normalised[8:9] == "9"
+    return normalised[7:9] == "99"
+
+
+def synthetic_number(sex: int, birth_year_2d: int, month: int, department: str, order: int, place: int = 0) -> str:
+    """A valid synthetic matricule (key included), for demonstrations and the sandbox: born in
+    ``department`` ("75", "2A", "974", or "99" for abroad) at the reserved commune (or country)
+    ``place`` (0 to 9: commune 990 to 999, overseas 90 to 99, country 990 to 999)."""
+    if not 0 <= place <= 9:
+        raise ValueError("place is one of the 10 reserved birthplaces, 0 to 9")
+    commune = f"9{place}" if department[:2] in ("97", "98") else f"99{place}"
+    body = f"{sex}{birth_year_2d:02d}{month:02d}{department}{commune}{order:03d}"
+    digits = body[:5] + _CORSICA_DIGITS[body[6]] + body[7:] if body[6] in _CORSICA_DIGITS else body
+    value = f"{body}{97 - int(digits) % 97:02d}"
+    if len(value) != 15 or identifier_error(value) is not None or not is_synthetic(value):
+        raise ValueError("these parts do not make a valid synthetic number")
+    return value
+
+
 def parse_identifier(
     raw: str, *, oid: str | None = None, allow_test_identifiers: bool = True
 ) -> Identifier:
     """Validate a matricule as typed or received (with its INS OID when known) and decode it.
     Raises ``InvalidIdentifier`` with the first failing rule, in the module's documented order;
-    the OID guards against a NIA filed as a NIR and test numbers reaching production."""
+    the OID guards against a NIA filed as a NIR, and ``allow_test_identifiers=False`` (production:
+    every entry point passes the ``ALLOW_TEST_IDENTIFIERS`` setting) refuses test OIDs and
+    synthetic numbers (``is_synthetic``) alike."""
     kind_by_oid = None
     if oid is not None:
         kind_by_oid = _NIR_OIDS.get(oid.strip())
@@ -204,6 +247,8 @@ def parse_identifier(
     reason = _explain(value)
     if reason is not None:
         raise InvalidIdentifier(reason)
+    if not allow_test_identifiers and is_synthetic(value):
+        raise InvalidIdentifier("test_identifier")
     identifier = _decode(value)
     if kind_by_oid in ("nir", "nia") and kind_by_oid != identifier.kind:
         raise InvalidIdentifier("oid")

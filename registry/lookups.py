@@ -121,16 +121,19 @@ _SQLITE_SQL = "SELECT id_hash FROM subjects WHERE opposed_purposes & ? <> 0 AND 
 
 
 def lookup_batch(
-    session: Session | DriverConnection, keyring: Keyring, identifiers: Sequence[str], purpose: Purpose
+    session: Session | DriverConnection, keyring: Keyring, identifiers: Sequence[str], purpose: Purpose,
+    *, allow_test_identifiers: bool = True,
 ) -> BatchAnswer:
     """Answer every identifier of a batch, in input order; a bad one never fails the others.
-    ``session`` is a session (the lookup reads in its transaction) or a ``DriverConnection``."""
-    errors, digests = _validated(keyring, identifiers)
+    ``session`` is a session (the lookup reads in its transaction) or a ``DriverConnection``.
+    Production passes ``allow_test_identifiers=False``: synthetic numbers get ``test_identifier``."""
+    errors, digests = _validated(keyring, identifiers, allow_test_identifiers)
     return _answer(identifiers, errors, digests, opposed_digests(session, digests, purpose))
 
 
 def lookup_with_token(
-    connection: DriverConnection, access_token: str, keyring: Keyring, identifiers: Sequence[str], purpose: Purpose
+    connection: DriverConnection, access_token: str, keyring: Keyring, identifiers: Sequence[str], purpose: Purpose,
+    *, allow_test_identifiers: bool = True,
 ) -> tuple[AuthenticatedClient | None, BatchAnswer | None]:
     """The client behind ``access_token`` and the answer to its batch, or (None, None) when the
     token is not valid (unknown, expired, or its client disabled).
@@ -142,8 +145,11 @@ def lookup_with_token(
     """
     if connection.dialect_name != "postgresql" or len(identifiers) >= DIRECT_BELOW:
         client = authenticate_token(connection, access_token)
-        return (client, lookup_batch(connection, keyring, identifiers, purpose)) if client else (None, None)
-    errors, digests = _validated(keyring, identifiers)
+        if client is None:
+            return None, None
+        return client, lookup_batch(connection, keyring, identifiers, purpose,
+                                    allow_test_identifiers=allow_test_identifiers)
+    errors, digests = _validated(keyring, identifiers, allow_test_identifiers)
     row = _token_and_matches(connection, access_token, _keys(digests), purpose.bit)
     if row is None:
         return None, None
@@ -194,10 +200,11 @@ def _keys(digests: Sequence[bytes]) -> list[int]:
     return [int.from_bytes(d[:8], "big", signed=True) for d in digests]
 
 
-def _validated(keyring: Keyring, identifiers: Sequence[str]) -> tuple[list[str | None], list[bytes]]:
+def _validated(keyring: Keyring, identifiers: Sequence[str],
+               allow_test_identifiers: bool) -> tuple[list[str | None], list[bytes]]:
     """Each identifier's reason code (None when valid), and the digests of the valid ones."""
     normalised = normalise_many(identifiers)
-    errors = identifier_errors(normalised)
+    errors = identifier_errors(normalised, allow_test_identifiers=allow_test_identifiers)
     if errors.count(None) < len(errors):
         normalised = list(compress(normalised, map(not_, errors)))
     return errors, keyring.hasher.digest_many(normalised)

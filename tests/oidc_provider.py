@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from portal.demo import DEMO_CITIZENS
 from portal.dev_provider import provider_command
 
 # A citizen whose provider does not vouch for the eidas1 level: login must be refused.
@@ -20,9 +21,9 @@ WITHOUT_EIDAS = {"sub": "demo-sans-eidas1", "given_name": "Paul", "family_name":
 # People who share some of a demo citizen's traits, for the ownership tests: Marie's twin (every
 # trait of her number, another identity), a woman born the same month in Paris (another
 # département), one born in another Corsican commune (a commune that cannot be matched), and a
-# man with Karim's birth month born in France (Karim's number says Morocco).
-_MARIE_TRAITS = {"gender": "female", "birthdate": "1985-02-14", "birthplace": "2A004", "birthcountry": "99100",
-                 "acr": "eidas1"}
+# man with Karim's birth month born in France (Karim's number says abroad).
+_MARIE_TRAITS = {"gender": "female", "birthdate": "1985-02-14", "birthplace": DEMO_CITIZENS[0].birthplace,
+                 "birthcountry": "99100", "acr": "eidas1"}
 MARIE_TWIN = {**_MARIE_TRAITS, "sub": "test-marie-jumelle", "given_name": "Anna", "family_name": "Santoni"}
 SAME_MONTH_PARIS = {**_MARIE_TRAITS, "sub": "test-nee-a-paris", "given_name": "Lucie", "family_name": "Roux",
                     "birthplace": "75056"}

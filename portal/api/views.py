@@ -106,7 +106,8 @@ def lookup():
             charge(api_quota())
             raise
         checked_at = utcnow()
-        client, answer = lookup_with_token(reader, token, keyring(), identifiers, purpose)
+        client, answer = lookup_with_token(reader, token, keyring(), identifiers, purpose,
+                                           allow_test_identifiers=current_app.config["ALLOW_TEST_IDENTIFIERS"])
     finally:
         readers.give_back(reader)
     admit(client, "lookup")
