@@ -45,7 +45,7 @@ def _filtered(criteria: AuditFilter) -> Select:
     if criteria.since:
         start = dt.datetime.combine(criteria.since, dt.time(), dt.timezone.utc)
         query = query.where(AuditEvent.occurred_at >= start)
-    if criteria.until:
+    if criteria.until and criteria.until < dt.date.max:  # up to the calendar's last day: no end
         end = dt.datetime.combine(criteria.until + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
         query = query.where(AuditEvent.occurred_at < end)
     return query
@@ -59,7 +59,8 @@ class AuditPage:
 
 def search_events(session: Session, criteria: AuditFilter, *, before: int | None = None,
                   page_size: int = PAGE_SIZE) -> AuditPage:
-    """One page of matching events, newest first."""
+    """One page of matching events, newest first; ``before`` (a sequence number, which fits the
+    32-bit column: the caller bounds what it reads) starts the page below it."""
     query = _filtered(criteria)
     if before is not None:
         query = query.where(AuditEvent.seq < before)

@@ -69,15 +69,20 @@ class AssistedFilingForm(FlaskForm):
 
 
 
+# Control characters (the NUL byte among them, which PostgreSQL refuses in text) are in no
+# action, actor or target name.
+_PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f]*$", message=_l("Ce filtre contient des caractères non autorisés."))
+
+
 class AuditFilterForm(FlaskForm):
     """Filters read from the query string (a GET form: nothing changes, so no CSRF)."""
 
     class Meta:
         csrf = False
 
-    action = StringField(_l("Action (début du nom, par exemple staff. ou opposition.)"), validators=[Optional(), Length(max=64)])
-    actor = StringField(_l("Auteur (par exemple staff:3)"), validators=[Optional(), Length(max=64)])
-    target = StringField(_l("Cible (par exemple subject:12)"), validators=[Optional(), Length(max=64)])
+    action = StringField(_l("Action (début du nom, par exemple staff. ou opposition.)"), validators=[Optional(), Length(max=64), _PRINTABLE])
+    actor = StringField(_l("Auteur (par exemple staff:3)"), validators=[Optional(), Length(max=64), _PRINTABLE])
+    target = StringField(_l("Cible (par exemple subject:12)"), validators=[Optional(), Length(max=64), _PRINTABLE])
     since = DateField(_l("Depuis le"), validators=[Optional()])
     until = DateField(_l("Jusqu'au"), validators=[Optional()])
 

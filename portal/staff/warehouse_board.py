@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.db import unit_of_work
 from registry.errors import RegistryError
 from registry.models import AuditEvent, utcnow
 from registry.private_quota import latest_acknowledgements
@@ -33,6 +35,7 @@ from portal.staff.forms import ActionForm, WarehouseForm
 from portal.staff.session import current_staff, staff_required
 
 ACTIVITY_DAYS = 7
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,48}", re.ASCII).fullmatch
 PRIVATE_RUNS_SHOWN = 3
 
 
@@ -165,9 +168,12 @@ def _board(form: WarehouseForm | None = None, credentials: tuple[str, str] | Non
     ), status
 
 
-def _directory_or_404() -> WarehouseDirectory:
+def _directory_or_404(client_id: str | None = None) -> WarehouseDirectory:
+    """The directory, when there is one and ``client_id`` (from the address) could name one of
+    its clients: letters, digits, ``_`` and ``-``, as ``rno_<hex>``; anything else (a NUL byte,
+    which PostgreSQL refuses in text) is no client."""
     directory = warehouse_directory()
-    if directory is None:
+    if directory is None or (client_id is not None and _CLIENT_ID(client_id) is None):
         abort(404)
     return directory
 
@@ -179,42 +185,42 @@ def create_warehouse_client():
     form = WarehouseForm()
     if not form.validate_on_submit():
         return _board(form, status=422)
-    session = db.session()
+    actor = current_staff().reference
     try:
-        credentials = directory.create(session, form.name.data, current_staff().reference)
+        with unit_of_work(db.session()) as session:
+            credentials = directory.create(session, form.name.data, actor)
     except RegistryError:
         form.name.errors.append(_("Ce nom n'est pas accepté : 1 à 200 caractères."))
         return _board(form, status=422)
-    session.commit()
     return _board(credentials=credentials)
 
 
 @bp.post("/entrepots/<client_id>/secret")
 @staff_required("registry_admin")
 def rotate_warehouse_secret(client_id: str):
-    directory = _directory_or_404()
+    directory = _directory_or_404(client_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    session = db.session()
+    actor = current_staff().reference
     try:
-        credentials = directory.rotate(session, client_id, current_staff().reference)
+        with unit_of_work(db.session()) as session:
+            credentials = directory.rotate(session, client_id, actor)
     except RegistryError:
         abort(404)
-    session.commit()
     return _board(credentials=credentials)
 
 
 @bp.post("/entrepots/<client_id>/desactivation")
 @staff_required("registry_admin")
 def disable_warehouse_client(client_id: str):
-    directory = _directory_or_404()
+    directory = _directory_or_404(client_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    session = db.session()
+    actor = current_staff().reference
     try:
-        directory.disable(session, client_id, current_staff().reference)
+        with unit_of_work(db.session()) as session:
+            directory.disable(session, client_id, actor)
     except RegistryError:
         abort(404)
-    session.commit()
     flash(_("Le client %(client)s est désactivé : ses jetons sont refusés dès maintenant.", client=client_id), "success")
     return redirect(url_for("staff.warehouses"))
