@@ -89,8 +89,7 @@ class LookupJob(Base):
     opposed: Mapped[int] = mapped_column(BigInteger, default=0)
     invalid: Mapped[int] = mapped_column(BigInteger, default=0)
     # the committed size of results.csv (the column kept its name from the two-file format)
-    results_bytes: Mapped[int] = mapped_column("cleaned_bytes", BigInteger, default=0)
-    invalid_bytes: Mapped[int] = mapped_column(BigInteger, default=0)  # unused since the one-file format
+    results_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     header_seen: Mapped[int] = mapped_column(Integer, default=0)  # 0 not yet known, 1 none, 2 skipped
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
