@@ -192,12 +192,13 @@ def _claim(session: Session, job_id: int, now: dt.datetime) -> tuple[RunOutcome 
 def run_job(
     sessions: sessionmaker, keyring: Keyring, job_id: int, root: Path, *,
     chunk_lines: int = CHUNK_LINES, processes: int = 1, stop_after_chunks: int | None = None,
-    now: dt.datetime | None = None,
+    now: dt.datetime | None = None, allow_test_identifiers: bool = True,
 ) -> RunOutcome:
     """Run (or resume) a job to its end, checking chunks in ``processes`` processes (results are
     still written and committed in input order). ``stop_after_chunks`` stops after that many
     chunks as a killed worker would, leaving the job ``running``; ``now`` stands for the clock
-    when claiming.
+    when claiming. ``allow_test_identifiers`` False (production) reports demo and sandbox
+    numbers as invalid (``test_identifier``), as the lookup API does.
 
     A job that cannot go on (its upload is missing or unreadable, a chunk cannot be checked) is
     marked ``failed`` and its files are deleted; the error's type is logged and audited, never
@@ -212,7 +213,8 @@ def run_job(
             return refused
         folder = job_folder(root, job)
         try:
-            return _run_claimed(session, keyring, job, folder, chunk_lines, processes, stop_after_chunks)
+            return _run_claimed(session, keyring, job, folder, chunk_lines, processes, stop_after_chunks,
+                                allow_test_identifiers)
         except Exception as error:
             session.rollback()
             if _database_error(error):
@@ -222,7 +224,7 @@ def run_job(
 
 
 def _run_claimed(session: Session, keyring: Keyring, job: LookupJob, folder: Path, chunk_lines: int,
-                 processes: int, stop_after_chunks: int | None) -> RunOutcome:
+                 processes: int, stop_after_chunks: int | None, allow_test_identifiers: bool = True) -> RunOutcome:
     purpose = job.purpose
     if job.header_seen == 0:
         header_kind = _header_kind(folder / INPUT)
@@ -231,7 +233,7 @@ def _run_claimed(session: Session, keyring: Keyring, job: LookupJob, folder: Pat
     skip_line = _first_line_number(folder / INPUT) if job.header_seen == 2 else None
     with open(folder / INPUT, "rb") as source, \
             _output(folder / RESULTS, job.results_bytes, RESULTS_HEADER) as results, \
-            _Checker(session, keyring, processes) as checker:
+            _Checker(session, keyring, processes, allow_test_identifiers) as checker:
         source.seek(job.bytes_done)
         pieces = _read_pieces(source, chunk_lines, job.lines_done)
         for done, chunk in enumerate(checker.check(pieces, skip_line, purpose.bit)):
@@ -359,7 +361,7 @@ class _Chunk:
 
 
 def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_line: int | None,
-                 purpose_bit: int) -> _Chunk:
+                 purpose_bit: int, allow_test_identifiers: bool = True) -> _Chunk:
     """Check one chunk (reads only): its result rows and counts, for the caller to record."""
     purpose = purposes_of(purpose_bit)[0]
     numbers, values = [], []
@@ -370,7 +372,7 @@ def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_li
         if value and line_no != skip_line:
             numbers.append(line_no)
             values.append(value)
-    answer = lookup_batch(session, keyring, values, purpose)
+    answer = lookup_batch(session, keyring, values, purpose, allow_test_identifiers=allow_test_identifiers)
     rows, kept, invalid = [], 0, 0
     for number, opposed, error in zip(numbers, answer.opposed, answer.errors):
         if error is not None:  # a reason code: letters and underscores only
@@ -389,15 +391,17 @@ def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_li
 _child: dict = {}
 
 
-def _child_start(url: str, keyring: Keyring) -> None:
+def _child_start(url: str, keyring: Keyring, allow_test_identifiers: bool) -> None:
     from registry.db import create_database_engine
 
     _child["session"] = Session(create_database_engine(url))
     _child["keyring"] = keyring
+    _child["allow"] = allow_test_identifiers
 
 
 def _child_check(raw_lines, line_no, skip_line, purpose_bit) -> _Chunk:
-    return _check_lines(_child["session"], _child["keyring"], raw_lines, line_no, skip_line, purpose_bit)
+    return _check_lines(_child["session"], _child["keyring"], raw_lines, line_no, skip_line, purpose_bit,
+                        _child["allow"])
 
 
 class _Checker:
@@ -405,8 +409,9 @@ class _Checker:
     connection) while keeping the answers in input order and at most two chunks per process in
     flight, so memory stays bounded."""
 
-    def __init__(self, session: Session, keyring: Keyring, processes: int) -> None:
+    def __init__(self, session: Session, keyring: Keyring, processes: int, allow_test_identifiers: bool = True) -> None:
         self.session, self.keyring, self.processes = session, keyring, processes
+        self.allow_test_identifiers = allow_test_identifiers
         self.pool = None
 
     def __enter__(self):
@@ -415,7 +420,8 @@ class _Checker:
             membership_index(self.session.get_bind().engine).preload()
             url = self.session.get_bind().url.render_as_string(hide_password=False)
             self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_child_start, initargs=(url, self.keyring))
+                                            initializer=_child_start,
+                                            initargs=(url, self.keyring, self.allow_test_identifiers))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -425,7 +431,8 @@ class _Checker:
     def check(self, pieces, skip_line, purpose_bit):
         if self.pool is None:
             for raw_lines, line_no in pieces:
-                yield _check_lines(self.session, self.keyring, raw_lines, line_no, skip_line, purpose_bit)
+                yield _check_lines(self.session, self.keyring, raw_lines, line_no, skip_line, purpose_bit,
+                                   self.allow_test_identifiers)
             return
         pending = collections.deque()
         for raw_lines, line_no in pieces:

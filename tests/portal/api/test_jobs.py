@@ -293,3 +293,17 @@ def test_a_job_whose_upload_vanished_fails_instead_of_being_retried_forever(live
     shutil.rmtree(jobs_root(live.app) / job["id"])
     live.drain_jobs()
     assert get(live, auth, f"/api/v1/jobs/{job['id']}").json()["status"] == "failed"
+
+
+def test_a_job_reports_demo_numbers_invalid_only_when_test_numbers_are_off(api_app, auth, live):
+    from portal.demo import DEMO_PEOPLE
+
+    body = ("\n".join([DEMO_PEOPLE[0].nir, COHORT[0]]) + "\n").encode()
+    rows = {}
+    for allowed in (True, False):
+        api_app.config["ALLOW_TEST_IDENTIFIERS"] = allowed
+        job = upload(live, auth, body).json()
+        live.drain_jobs()
+        rows[allowed] = get(live, auth, f"/api/v1/jobs/{job['id']}/result").text.splitlines()[1:]
+    assert rows[True] == ["1,not_opposed,", "2,not_opposed,"]
+    assert rows[False] == ["1,invalid,test_identifier", "2,not_opposed,"]
