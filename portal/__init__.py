@@ -16,10 +16,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load_config(app, test_config)
 
-    from portal import (api, assets, auth, campaigns, citizen, cli, easyread, errors, extensions, help, keys, learning,
-                        log_privacy, mydata, pages, security, sessions, staff, statistics, trust)
+    from portal import (api, assets, auth, campaigns, citizen, cli, converters, easyread, errors, extensions, help,
+                        keys, learning, log_privacy, mydata, pages, security, sessions, staff, statistics, trust)
     from portal.database import db
 
+    converters.init_app(app)  # before any route is added
     extensions.init_app(app)
     security.init_app(app)
     assets.init_app(app)

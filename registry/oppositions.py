@@ -12,6 +12,7 @@ written. Setting a claim to what it already holds is idempotent: it returns that
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ CHANNELS = ("online", "counter", "phone", "post")
 ACTORS = ("self", "proxy", "agent")
 PROXY_KINDS = ("minor", "protected_adult")
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
+_RECEIPT_SHAPE = re.compile(f"RNO(?:-[{RECEIPT_ALPHABET}]{{4}}){{4}}")
 PERSON_HOLDER = "person"
 CHANNEL_HOLDER = "channel:"
 
@@ -96,6 +98,11 @@ def new_receipt_reference() -> str:
     """An unguessable reference (about 79 bits), grouped for reading: ``RNO-XXXX-XXXX-XXXX-XXXX``."""
     chars = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(16))
     return "RNO-" + "-".join(chars[i : i + 4] for i in range(0, 16, 4))
+
+
+def is_receipt_reference(text: str) -> bool:
+    """Whether ``text`` has the shape of a receipt reference (any other text is no receipt)."""
+    return bool(_RECEIPT_SHAPE.fullmatch(text or ""))
 
 
 def find_subject(session: Session, keyring: Keyring, identifier: Identifier, *, for_update: bool = False):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.models import Claim, OppositionVersion, Subject
-from registry.oppositions import OppositionState, active_claims, subject_state
+from registry.oppositions import OppositionState, active_claims, is_receipt_reference, subject_state
 from registry.ownership import Citizen, claim_visible
 from registry.persons import ProofAttempt, bound_subject_id, proof_attempts
 from registry.transparency import Application, applications_for_subject
@@ -99,8 +99,10 @@ class Receipt:
 
 def receipt_for(session: Session, citizen: Citizen, reference: str, today: dt.date) -> Receipt | None:
     """The version with this receipt reference, when this account may see it."""
+    if not is_receipt_reference(reference):
+        return None
     version = session.scalars(
-        select(OppositionVersion).where(OppositionVersion.receipt_reference == reference[:32])
+        select(OppositionVersion).where(OppositionVersion.receipt_reference == reference)
     ).one_or_none()
     if version is None:
         return None

@@ -19,6 +19,7 @@ from registry.db import Abandon, unit_of_work
 from registry.errors import NoActiveOpposition, NothingChosen
 from registry.identifiers import IdentityMismatch, InvalidIdentifier, check_identity, parse_identifier
 from registry.models import OppositionVersion
+from registry.oppositions import is_receipt_reference
 from registry.ownership import EVIDENCE, EvidenceRequired, StrengthenOnlyChannel, agent_filing
 from registry.purposes import purpose_from_code, purposes_of
 
@@ -101,8 +102,10 @@ def receipt(reference: str):
     """The receipt of a version an agent wrote (any other reference is unknown here). Acting for
     the person (with evidence), it shows the opposition in force after it and what was checked;
     otherwise only what its channel's claim holds, never the person's other claims."""
+    if not is_receipt_reference(reference):
+        abort(404)
     version = db.session().scalars(
-        select(OppositionVersion).where(OppositionVersion.receipt_reference == reference[:32],
+        select(OppositionVersion).where(OppositionVersion.receipt_reference == reference,
                                         OppositionVersion.actor == "agent")
     ).one_or_none()
     if version is None:
