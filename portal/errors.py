@@ -20,6 +20,11 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from registry.db import unavailable
+
+from portal.api import api_path, unexpected_problem
+from portal.api.problems import from_http_exception
+
 
 @dataclass(frozen=True)
 class ErrorText:
@@ -79,19 +84,29 @@ def _rollback() -> None:
 
 
 def http_error(error: HTTPException):
+    if api_path():  # an API address that matched no route (a wrong method, TRACE...): a problem too
+        return from_http_exception(error)
     return render_error(error.code if error.code in ERROR_TEXTS else 500)
 
 
 def server_error(error: InternalServerError):
     original = getattr(error, "original_exception", None) or error
-    current_app.logger.error("unexpected error on %s %s: %s", request.method, request.url_rule, type(original).__name__)
     _rollback()
+    if api_path():
+        return unexpected_problem(original)
+    if unavailable(original):  # the session store or the database failed outside a view
+        current_app.logger.error("database unavailable on %s %s: %s", request.method, request.url_rule,
+                                 type(original).__name__)
+        return render_error(503)
+    current_app.logger.error("unexpected error on %s %s: %s", request.method, request.url_rule, type(original).__name__)
     return render_error(500)
 
 
 def database_unavailable(error: OperationalError):
-    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.url_rule, type(error).__name__)
     _rollback()
+    if api_path():
+        return unexpected_problem(error)
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.url_rule, type(error).__name__)
     return render_error(503)
 
 

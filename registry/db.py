@@ -90,6 +90,44 @@ def write_with_retry(session, write, *, retry_on=(exc.IntegrityError,)):
             return write(session)
 
 
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error``, or an error that led to it, says the database cannot answer now (down,
+    unreachable, connection lost, locked, pool exhausted): SQLAlchemy's, or a driver's raised
+    straight from a raw connection (the API's hot reads)."""
+    import sqlite3
+
+    kinds = [exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError,
+             sqlite3.OperationalError, sqlite3.InterfaceError]
+    try:
+        import psycopg
+
+        kinds += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    seen, depth = error, 0
+    while seen is not None and depth < 10:
+        if isinstance(seen, tuple(kinds)) or _lost_connection(seen):
+            return True
+        seen, depth = seen.__cause__ or seen.__context__, depth + 1
+    return False
+
+
+def _lost_connection(error: BaseException) -> bool:
+    """A driver error about the connection rather than the statement: SQLAlchemy saw the
+    connection invalidated, or psycopg raised without a server SQLSTATE (the server never
+    answered) or with a connection or shutdown one (classes 08 and 57P)."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    if isinstance(error, psycopg.Error):
+        state = getattr(error, "sqlstate", None)
+        return state is None or state.startswith(("08", "57P"))
+    return False
+
+
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs (as ``DATABASE_URL`` usually gives them)."""
     parsed = make_url(url)

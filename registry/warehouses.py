@@ -34,6 +34,9 @@ DEFAULT_SCOPE = "lookup jobs"
 MAX_TOKEN_LIFETIME = dt.timedelta(minutes=15)
 
 _password_hasher = PasswordHasher()  # argon2id with the library's current recommended costs
+# Checked when the client is unknown or disabled, so that such a request costs as long as a wrong
+# secret and client ids cannot be told apart by timing.
+_dummy_hash = _password_hasher.hash(secrets.token_urlsafe(16))
 
 
 class Warehouse(Base):
@@ -159,14 +162,16 @@ def disable_warehouse(session: Session, client_id: str, *, actor: str = "admin")
     return warehouse
 
 
-def check_client_secret(warehouse: Warehouse, secret: str) -> bool:
-    """True when ``secret`` is the warehouse's current secret and the warehouse is active."""
-    if not warehouse.active or not isinstance(secret, str):
-        return False
+def check_client_secret(warehouse: Warehouse | None, secret: str) -> bool:
+    """True when ``secret`` is the warehouse's current secret and the warehouse is active. An
+    unknown (None) or disabled warehouse costs one argon2 check too, against a dummy hash."""
+    usable = warehouse is not None and warehouse.active
     try:
-        return _password_hasher.verify(warehouse.secret_hash, secret)
+        matches = _password_hasher.verify(warehouse.secret_hash if usable else _dummy_hash,
+                                          secret if isinstance(secret, str) else "")
     except (VerificationError, InvalidHashError):
         return False
+    return usable and matches
 
 
 def token_hash(access_token: str) -> bytes:

@@ -8,9 +8,13 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint, Flask, current_app, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from registry.db import unavailable
 
 from portal.api.problems import ApiProblem, from_http_exception, problem_response
+
+RETRY_AFTER_SECONDS = 30
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -34,32 +38,38 @@ for _status in (400, 401, 403, 404, 405, 413, 415, 422, 429, 500, 503):
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception):
-    # The traceback is logged without locals; request bodies (identifiers) are never logged.
-    current_app.logger.error("API error on %s %s: %s", request.method, request.url_rule,
-                             type(error).__name__)
+    return unexpected_problem(error)
+
+
+def unexpected_problem(error: BaseException):
+    """503 with ``Retry-After`` when the database cannot answer (whichever layer raised it),
+    500 otherwise; the error's type is logged, never its message (it may quote a request)."""
+    if unavailable(error):
+        current_app.logger.error("database unavailable on API %s %s: %s", request.method, request.url_rule,
+                                 type(error).__name__)
+        return problem_response(503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    current_app.logger.error("API error on %s %s: %s", request.method, request.url_rule, type(error).__name__)
     return problem_response(500, "internal_error")
 
 
-@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
-def _unknown(anything: str):
-    """Unknown API addresses and wrong methods, answered as problems rather than HTML pages."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = set()
-    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        try:
-            endpoint, _ = adapter.match(method=method)
-        except HTTPException:
-            continue
-        if endpoint != "api._unknown":
-            allowed.add(method)
-    if allowed:
-        return from_http_exception(MethodNotAllowed(valid_methods=sorted(allowed)))
-    return from_http_exception(NotFound())
+def api_path() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+@bp.before_request
+def _no_automatic_options():
+    """OPTIONS is not a method of the API (no cross-origin callers): 405 with ``Allow``, as for
+    any other method a route does not take."""
+    if request.method == "OPTIONS" and request.url_rule is not None:
+        allowed = sorted(request.url_rule.methods - {"OPTIONS", "HEAD"})
+        return from_http_exception(MethodNotAllowed(valid_methods=allowed))
+    return None
 
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("API_RATE_LIMIT", "1200 per minute")
     app.config.setdefault("API_TOKEN_LIFETIME", 900)
+    app.config.setdefault("TOKEN_RATE_LIMIT", "30 per minute")  # token requests per address and per client id
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("JOBS_RETENTION_DAYS", 7)
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)

@@ -14,9 +14,10 @@ import functools
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from flask import Flask, g, request
 
-from registry.db import DriverConnection, write_turn
+from registry.db import DriverConnection, unit_of_work
 from registry.warehouses import (
     MAX_TOKEN_LIFETIME,
     SCOPES,
@@ -65,8 +66,32 @@ class WarehouseClient(ClientMixin):
         return grant_type == "client_credentials"
 
 
+class UnknownClient(ClientMixin):
+    """What an unknown or disabled client id stands for: its secret is checked against a dummy
+    hash (as long as a real check) and never matches, so the answer is ``invalid_client`` after
+    the same time as a wrong secret."""
+
+    def get_client_id(self):
+        return None
+
+    def check_client_secret(self, client_secret):
+        return check_client_secret(None, client_secret)
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        return endpoint == "token" and method in ("client_secret_basic", "client_secret_post")
+
+
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self):
+        """authlib's checks, then: every scope asked for must be granted to this client
+        (``invalid_scope``), rather than a token with the scopes silently dropped."""
+        super().validate_token_request()
+        asked = set((self.request.payload.scope or "").split())
+        granted = set(self.request.client.warehouse.scope.split())
+        if not asked <= granted:
+            raise InvalidScopeError(description="This client is not granted: " + " ".join(sorted(asked - granted)))
 
 
 class RegistryAuthorizationServer(AuthorizationServer):
@@ -85,20 +110,25 @@ class RegistryAuthorizationServer(AuthorizationServer):
 
 
 def _query_client(client_id):
-    if not isinstance(client_id, str) or len(client_id) > 48:
-        return None
-    warehouse = db.session().query(Warehouse).filter_by(client_id=client_id).one_or_none()
-    return WarehouseClient(warehouse) if warehouse is not None and warehouse.active else None
+    warehouse = None
+    if isinstance(client_id, str) and len(client_id) <= 48:
+        warehouse = db.session().query(Warehouse).filter_by(client_id=client_id).one_or_none()
+    return WarehouseClient(warehouse) if warehouse is not None and warehouse.active else UnknownClient()
 
 
 def _save_token(token, oauth_request):
     warehouse_id = oauth_request.client.warehouse.id
-    session = db.session()
-    session.commit()  # the client was read; the token is written in a transaction of its own
-    with write_turn(session):
+    with unit_of_work(db.session()) as session:
         warehouse = session.get(Warehouse, warehouse_id)
         store_token(session, warehouse, token["access_token"], token.get("scope", ""), int(token["expires_in"]))
-        session.commit()
+
+
+def requested_client_id() -> str | None:
+    """The client id a token request names (basic authentication, or the form), unchecked."""
+    if request.authorization is not None and request.authorization.type == "basic":
+        return request.authorization.username
+    value = request.form.get("client_id")
+    return value if isinstance(value, str) else None
 
 
 _REALM = 'Bearer realm="registre"'

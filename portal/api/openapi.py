@@ -22,11 +22,15 @@ def _json(description: str, ref: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
 
+UNAVAILABLE = {"503": {**_problem("The registry's database cannot answer now (`service_unavailable`); "
+                                   "try again after `Retry-After` seconds."),
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}
 AUTH_ERRORS = {
     "401": _problem("No token, or an unknown, expired or revoked one (`missing_token`, `invalid_token`)."),
     "403": _problem("The token lacks the scope (`insufficient_scope`)."),
     "429": {**_problem("Quota exceeded (`rate_limited`); wait for `Retry-After` seconds."),
             "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+    **UNAVAILABLE,
 }
 PURPOSE_CODES = [p.code for p in Purpose]
 JOB_RESULTS_EXAMPLE = "line,status,reason\n2,not_opposed,\n3,opposed,\n5,invalid,checksum\n"
@@ -75,6 +79,10 @@ def openapi_document() -> dict:
                     "400": _problem("OAuth2 error (`invalid_request`, `invalid_scope`, `unsupported_grant_type`...)."),
                     "401": _problem("Unknown client, wrong secret or disabled client (`invalid_client`)."),
                     "405": _problem("Only POST is allowed."),
+                    "429": {**_problem("Too many token requests from this address or for this client id "
+                                       "(`rate_limited`); wait for `Retry-After` seconds."),
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+                    **UNAVAILABLE,
                 },
             }},
             "/api/v1/lookup": {"post": {

@@ -76,7 +76,8 @@ def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     headers = {}
     if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods)
+        # OPTIONS is answered 405 on the API too (``portal.api``): it is not offered
+        headers["Allow"] = ", ".join(sorted(set(error.valid_methods) - {"OPTIONS"}))
     if status == 429:
         headers["Retry-After"] = str(_retry_after(error))
     return problem_response(status, _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error"),

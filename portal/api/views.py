@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from itertools import compress
@@ -17,14 +18,15 @@ from registry.models import utcnow
 from registry.purposes import Purpose, UnknownPurpose, purpose_from_code
 from registry.warehouses import authenticate_token
 
-from portal.api import bp
+from portal.api import RETRY_AFTER_SECONDS, bp
 from portal.api.quota import charge
-from portal.api.auth import admit, authorization_server, bearer_token
+from portal.api.auth import admit, authorization_server, bearer_token, requested_client_id
 from portal.api.records import lookup_recorder, records_gathered
 from portal.api.openapi import openapi_document
 from portal.api.problems import ApiProblem
 from portal.database import db
 from portal.keys import keyring
+from portal.security import client_key
 
 MAX_BATCH = 10_000
 
@@ -35,7 +37,16 @@ def api_quota() -> str:
 
 @bp.post("/token")
 def token():
-    """OAuth2 client credentials: ``client_secret_basic`` or ``client_secret_post``."""
+    """OAuth2 client credentials: ``client_secret_basic`` or ``client_secret_post``. Each request
+    costs an argon2 check, so it counts against ``TOKEN_RATE_LIMIT`` twice, per address and per
+    client id named (known or not), before anything is checked."""
+    quotas = current_app.extensions["api_quotas"]
+    if quotas.enabled:
+        limit = current_app.config["TOKEN_RATE_LIMIT"]
+        quotas.check(limit, "token-address:" + client_key())
+        client_id = requested_client_id()
+        if client_id:
+            quotas.check(limit, "token-client:" + hashlib.sha256(client_id.encode(errors="replace")).hexdigest()[:32])
     return authorization_server().create_token_response()
 
 
@@ -174,9 +185,10 @@ def health():
     """Up when the database answers; 503 otherwise (load balancers and the client read this)."""
     try:
         db.session().execute(text("SELECT 1"))
-    except Exception:
-        current_app.logger.exception("health check: database unreachable")
-        raise ApiProblem(503, "service_unavailable", "The database does not answer.") from None
+    except Exception as error:
+        current_app.logger.error("health check: database unreachable (%s)", type(error).__name__)
+        raise ApiProblem(503, "service_unavailable", "The database does not answer.",
+                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
     return jsonify({"status": "ok", "database": "ok"})
 
 
