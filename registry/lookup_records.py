@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from registry.audit import record_event
-from registry.db import write_turn
+from registry.db import unit_of_work
 from registry.purposes import Purpose, purpose_from_code
 from registry.transparency import record_sightings
 
@@ -107,8 +107,7 @@ class LookupRecorder:
         if not pending:
             return 0
         try:
-            session.commit()  # end any read: the records are written in a transaction of their own
-            with write_turn(session):
+            with unit_of_work(session):
                 for (warehouse_id, code), seen in sorted(pending.seen.items()):
                     record_sightings(session, warehouse_id, purpose_from_code(code), seen)
                 for (client_id, code), counts in sorted(pending.counts.items()):
@@ -116,9 +115,7 @@ class LookupRecorder:
                         "purpose": code, "calls": counts.calls, "identifiers": counts.identifiers,
                         "opposed": counts.opposed, "invalid": counts.invalid,
                         "from": _stamp(counts.first), "to": _stamp(counts.last)})
-                session.commit()
         except BaseException:
-            session.rollback()
             with self._lock:  # keep them for the next write
                 self._merge_back(pending)
             raise

@@ -11,7 +11,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from registry.db import write_turn
+from registry.db import unit_of_work
 from registry.errors import RegistryError
 from registry.jobs import purge_expired_jobs
 from registry.warehouses import DEFAULT_SCOPE, create_warehouse, disable_warehouse, rotate_secret
@@ -29,15 +29,12 @@ def _credentials_out(credentials, as_json: bool, verb: str) -> None:
 
 
 def _commit_or_fail(action):
-    session = db.session()
-    with write_turn(session):
-        try:
-            result = action(session)
-        except RegistryError as error:
-            session.rollback()
-            raise click.ClickException(str(error)) from None
-        session.commit()
-    return result
+    """Run ``action(session)`` as one unit of work; a refusal is a one-line error, never a traceback."""
+    try:
+        with unit_of_work(db.session()) as session:
+            return action(session)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.command("create-warehouse")
@@ -91,8 +88,8 @@ def jobs_worker_command(workers: int) -> None:
     """Run the cohort-job consumer (Huey), after queueing again the jobs a stop interrupted."""
     from portal.api.queue import enqueue_resumable_jobs, get_queue
 
-    resumed = enqueue_resumable_jobs()
-    db.session().commit()
+    with unit_of_work(db.session()):
+        resumed = enqueue_resumable_jobs()
     click.echo(f"{resumed} queued or interrupted jobs put back on the queue.")
     huey = get_queue()
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()

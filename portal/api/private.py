@@ -17,7 +17,7 @@ from flask import Response, jsonify, request
 from registry.opposition_filter import PREFIX_SIZE, build_filter, filter_delta
 from registry.oprf import InvalidElement
 from registry.private_quota import NoAllowance, QuotaExceeded, acknowledge, charge_evaluations
-from registry.db import write_turn
+from registry.db import unit_of_work
 from registry.errors import RegistryError
 
 from portal.api import bp
@@ -90,11 +90,9 @@ def private_evaluate():
     except InvalidElement as error:
         raise ApiProblem(422, "invalid_element", "This element is not a valid ristretto255 encoding.",
                          pointer=f"/blinded_elements/{error.index}") from None
-    session.commit()  # end the reads: the charge below is a write transaction of its own
     try:
-        with write_turn(session):
+        with unit_of_work(session):
             charge_evaluations(session, current_client().warehouse_id, len(elements), purpose=purpose.code)
-            session.commit()
     except NoAllowance:
         raise ApiProblem(403, "no_private_allowance",
                          "Declare the cohort size with the registry before using the private lookup.") from None
@@ -154,12 +152,9 @@ def private_acknowledgement():
     body = _json_body()
     purpose = parse_purpose(body.get("purpose"))
     counts = {name: _count(body, name) for name in ("cohort_size", "opposed_count", "filter_version")}
-    session = db.session()
-    session.commit()  # end the reads: the acknowledgement is a write transaction of its own
     try:
-        with write_turn(session):
+        with unit_of_work(db.session()) as session:
             acknowledge(session, current_client().warehouse_id, purpose=purpose.code, **counts)
-            session.commit()
     except RegistryError as error:
         raise ApiProblem(422, "invalid_request", str(error)) from None
     return jsonify({"status": "received"}), 201
