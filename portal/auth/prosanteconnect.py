@@ -14,12 +14,16 @@ Client authentication is a setting (``PSC_CLIENT_AUTH_METHOD``): ``client_secret
 
 from __future__ import annotations
 
+import os
 import secrets
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 
 from campaigns.learning import ProfessionalIdentity
+
+from portal.auth.franceconnect import ALLOWED_ALGORITHMS, loopback_http, signing_algorithm
+from portal.config import ConfigurationError
 
 CLIENT_NAME = "prosanteconnect"
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
@@ -63,16 +67,23 @@ def authorize_redirect(redirect_uri: str):
 
 
 def identity_from_callback() -> tuple[ProfessionalIdentity, str | None]:
-    """Exchange the code, check the ID token (authlib checks state, nonce, issuer, audience), read userinfo."""
+    """Exchange the code, check the ID token (authlib checks state, nonce, issuer, audience;
+    its algorithm must be one of ``ALLOWED_ALGORITHMS``), then read userinfo, whose ``sub`` must
+    be the ID token's (OpenID Connect Core 5.3.2) before any of its claims is used."""
     psc = client()
     token = psc.authorize_access_token()
+    if signing_algorithm(token.get("id_token") or "") not in ALLOWED_ALGORITHMS:
+        raise ProSanteConnectError("untrusted_answer")
     claims = dict(token.get("userinfo") or {})
     wanted = current_app.config.get("PSC_ACR_VALUES")
     if wanted and claims.get("acr") != wanted:
         raise ProSanteConnectError("weak_authentication")
     response = psc.get(psc.load_server_metadata()["userinfo_endpoint"], token=token)
     if response.ok and response.headers.get("content-type", "").startswith("application/json"):
-        claims.update(response.json())
+        userinfo = response.json()
+        if not isinstance(userinfo, dict) or userinfo.get("sub") != claims.get("sub"):
+            raise ProSanteConnectError("untrusted_answer")
+        claims.update(userinfo)
     return identity_from_claims(psc.load_server_metadata()["issuer"], claims), token.get("id_token")
 
 
@@ -121,6 +132,12 @@ def init_app(app: Flask) -> None:
     app.extensions["prosanteconnect"] = oauth
     if enabled(app):
         issuer = app.config["PSC_ISSUER"].rstrip("/")
+        if app.config.get("PRODUCTION") and not issuer.startswith("https://"):
+            if not (app.config.get("STAGING") and loopback_http(issuer)):
+                raise ConfigurationError("REGISTRE_PSC_ISSUER must be an https:// URL in production")
+            app.logger.warning("STAGING: professionals sign in with the local identity provider %s over plain "
+                               "http; never in production", issuer)
+            os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
         oauth.register(
             CLIENT_NAME,
             client_id=app.config["PSC_CLIENT_ID"],

@@ -34,6 +34,7 @@ callback_bp = Blueprint("pro_callback", __name__)
 LOGIN_ERRORS = {
     "missing_identifier": _l("Pro Santé Connect n'a pas transmis votre identifiant professionnel."),
     "missing_name": _l("Pro Santé Connect n'a pas transmis votre nom."),
+    "untrusted_answer": _l("La réponse de Pro Santé Connect n'a pas pu être vérifiée : vous n'êtes pas connecté. Réessayez ; si cela continue, contactez-nous."),
     "weak_authentication": _l("Le niveau d'authentification requis n'a pas été atteint : connectez-vous avec votre carte CPS ou e-CPS."),
 }
 
@@ -77,6 +78,7 @@ def callback():
         with unit_of_work(db.session()) as database:
             professional = learning.sign_in_professional(database, identity)
     except prosanteconnect.ProSanteConnectError as error:
+        current_app.logger.warning("Pro Santé Connect login refused: %s", error.code)
         flash(str(LOGIN_ERRORS[error.code]), "error")
         return redirect(home)
     except (OAuthError, requests.RequestException, learning.IncompleteIdentity, KeyError, ValueError):
