@@ -12,6 +12,8 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.models import AUDIENCES, CHANNELS
 
+from portal.free_text import NoIdentifier
+
 AUDIENCE_LABELS = {"citizens": _l("Citoyens"), "professionals": _l("Professionnels de santé")}
 CHANNEL_LABELS = {
     "qr_poster": _l("Affiche avec QR code"),
@@ -108,18 +110,18 @@ class CampaignForm(FlaskForm):
                           validate_choice=False)
     starts_on = FrenchDateField(_l("Date de début"))
     ends_on = FrenchDateField(_l("Date de fin"))
-    title_fr = StringField(_l("Titre en français"))
-    title_en = StringField(_l("Titre en anglais"))
-    body_fr = TextAreaField(_l("Texte de la page en français (Markdown)"))
-    body_en = TextAreaField(_l("Texte de la page en anglais (Markdown)"))
+    title_fr = StringField(_l("Titre en français"), validators=[NoIdentifier()])
+    title_en = StringField(_l("Titre en anglais"), validators=[NoIdentifier()])
+    body_fr = TextAreaField(_l("Texte de la page en français (Markdown)"), validators=[NoIdentifier()])
+    body_en = TextAreaField(_l("Texte de la page en anglais (Markdown)"), validators=[NoIdentifier()])
 
 
 class PlacementForm(FlaskForm):
-    label = StringField(_l("Nom de l'emplacement"))
+    label = StringField(_l("Nom de l'emplacement"), validators=[NoIdentifier()])
     channel = SelectField(_l("Canal"), choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
                           validate_choice=False)
     locale = SelectField(_l("Langue de la page d'arrivée"), choices=[SelectChoice(k, v) for k, v in LOCALE_LABELS.items()],
                          validate_choice=False)
     code = StringField(_l("Code du lien court"))
     declared_reach = OptionalCountField(_l("Portée déclarée"))
-    declared_reach_note = StringField(_l("Précision sur la portée déclarée"))
+    declared_reach_note = StringField(_l("Précision sur la portée déclarée"), validators=[NoIdentifier()])

@@ -11,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.purposes import Purpose
 
+from portal.free_text import NoIdentifier
 from portal.labels import CHANNEL_LABELS, PURPOSE_LABELS
 
 
@@ -72,6 +73,7 @@ class AssistedFilingForm(FlaskForm):
 # Control characters (the NUL byte among them, which PostgreSQL refuses in text) are in no
 # action, actor or target name.
 _PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f]*$", message=_l("Ce filtre contient des caractères non autorisés."))
+_FILTER = [Optional(), Length(max=64), _PRINTABLE, NoIdentifier()]
 
 
 class AuditFilterForm(FlaskForm):
@@ -80,9 +82,9 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = StringField(_l("Action (début du nom, par exemple staff. ou opposition.)"), validators=[Optional(), Length(max=64), _PRINTABLE])
-    actor = StringField(_l("Auteur (par exemple staff:3)"), validators=[Optional(), Length(max=64), _PRINTABLE])
-    target = StringField(_l("Cible (par exemple subject:12)"), validators=[Optional(), Length(max=64), _PRINTABLE])
+    action = StringField(_l("Action (début du nom, par exemple staff. ou opposition.)"), validators=_FILTER)
+    actor = StringField(_l("Auteur (par exemple staff:3)"), validators=_FILTER)
+    target = StringField(_l("Cible (par exemple subject:12)"), validators=_FILTER)
     since = DateField(_l("Depuis le"), validators=[Optional()])
     until = DateField(_l("Jusqu'au"), validators=[Optional()])
 
@@ -91,4 +93,5 @@ class WarehouseForm(FlaskForm):
     name = StringField(_l("Nom de l'entrepôt"), validators=[
         DataRequired(_l("Saisissez le nom de l'entrepôt.")),
         Length(max=200, message=_l("Le nom comporte au plus 200 caractères.")),
+        NoIdentifier(),
     ])
