@@ -39,6 +39,19 @@ _password_hasher = PasswordHasher()  # argon2id with the library's current recom
 _dummy_hash = _password_hasher.hash(secrets.token_urlsafe(16))
 
 
+def use_secret_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash and check client secrets with ``hasher`` from now on, and return the one it replaces.
+
+    ``hasher`` is an argon2 ``PasswordHasher`` (other costs) or anything with its ``hash`` and
+    ``verify`` (the tests count verifications through it). The dummy hash that unknown and
+    disabled clients are checked against is made again with it, so that they keep costing what
+    a known client's wrong secret costs."""
+    global _password_hasher, _dummy_hash
+    previous, _password_hasher = _password_hasher, hasher
+    _dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+    return previous
+
+
 class Warehouse(Base):
     """A health-data warehouse (or research platform) allowed to call the lookup API."""
 

@@ -61,8 +61,7 @@ def _no_automatic_options():
     """OPTIONS is not a method of the API (no cross-origin callers): 405 with ``Allow``, as for
     any other method a route does not take."""
     if request.method == "OPTIONS" and request.url_rule is not None:
-        allowed = sorted(request.url_rule.methods - {"OPTIONS", "HEAD"})
-        return from_http_exception(MethodNotAllowed(valid_methods=allowed))
+        return from_http_exception(MethodNotAllowed(valid_methods=request.url_rule.methods))
     return None
 
 

@@ -14,6 +14,7 @@ import functools
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from flask import Flask, g, request
 
@@ -107,6 +108,18 @@ class RegistryAuthorizationServer(AuthorizationServer):
                     response.headers[name] = value
             return response
         return super().handle_response(status_code, payload, headers)
+
+
+def _client_secret_basic(query_client, oauth_request):
+    """authlib's ``client_secret_basic``, also for credentials that are not UTF-8 (authlib's own
+    raises on them: a 500). No client id is anything but ASCII, so such a request names no
+    client: it costs the dummy argon2 check, as any unknown client does, and goes on to
+    ``invalid_client`` like a wrong secret."""
+    try:
+        return authenticate_client_secret_basic(query_client, oauth_request)
+    except UnicodeDecodeError:
+        UnknownClient().check_client_secret("")
+        return None
 
 
 def _query_client(client_id):
@@ -207,6 +220,7 @@ def init_app(app: Flask) -> None:
     server = RegistryAuthorizationServer(query_client=_query_client, save_token=_save_token)
     server.init_app(app)
     server.register_grant(ClientCredentialsGrant)
+    server.register_client_auth_method("client_secret_basic", _client_secret_basic)
     app.teardown_appcontext(close_api_reader)
     app.extensions["oauth2_server"] = server
 

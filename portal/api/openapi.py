@@ -161,7 +161,7 @@ def openapi_document() -> dict:
                 "summary": "Whether the service and its database answer",
                 "operationId": "health",
                 "security": [],
-                "responses": {"200": _json("Up.", "Health"), "503": _problem("The database does not answer.")},
+                "responses": {"200": _json("Up.", "Health"), **UNAVAILABLE},
             }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This document",

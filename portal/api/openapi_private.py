@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.api.openapi import AUTH_ERRORS, PURPOSE_CODES, _json, _problem
+from portal.api.openapi import AUTH_ERRORS, PURPOSE_CODES, UNAVAILABLE, _json, _problem
 
 B64 = {"type": "string", "contentEncoding": "base64"}
 ELEMENT = {"type": "string", "contentEncoding": "base64", "pattern": "^[A-Za-z0-9+/]{43}=$",
@@ -34,6 +34,7 @@ PATHS = {
                                "the request quota (`rate_limited`)."),
                     "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
             "401": AUTH_ERRORS["401"],
+            **UNAVAILABLE,
         },
     }},
     "/api/v1/private/filter": {"get": {

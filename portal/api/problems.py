@@ -8,6 +8,8 @@ identifier that was sent.
 from __future__ import annotations
 
 import json
+import math
+import time
 
 from flask import Response
 from werkzeug.exceptions import HTTPException
@@ -76,17 +78,29 @@ def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     headers = {}
     if status == 405 and getattr(error, "valid_methods", None):
-        # OPTIONS is answered 405 on the API too (``portal.api``): it is not offered
-        headers["Allow"] = ", ".join(sorted(set(error.valid_methods) - {"OPTIONS"}))
+        headers["Allow"] = allow_header(error.valid_methods)
     if status == 429:
         headers["Retry-After"] = str(_retry_after(error))
     return problem_response(status, _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error"),
                             headers=headers)
 
 
+def allow_header(methods) -> str:
+    """``Allow`` for a route taking ``methods``: all of them (HEAD with GET) but OPTIONS, which
+    the API does not offer (``portal.api`` answers it 405 too)."""
+    return ", ".join(sorted(set(methods) - {"OPTIONS"}))
+
+
 def _retry_after(error: HTTPException) -> int:
-    limit = getattr(error, "limit", None)
+    """Seconds until the breached limit's window ends: the limiter's own count of this request
+    (Flask-Limiter keeps it on the request), else the limit's whole window, else a minute."""
+    from portal.security import limiter
+
     try:
+        breached = limiter.current_limit
+        if breached is not None and breached.breached:
+            return max(1, math.ceil(breached.window.reset_time - time.time()))
+        limit = getattr(error, "limit", None)
         return max(1, int(limit.limit.get_expiry())) if limit is not None else 60
-    except Exception:  # an unknown limiter shape: a safe default rather than a 500
+    except Exception:  # an unknown limiter shape or an unreachable storage: a safe default rather than a 500
         return 60

@@ -26,7 +26,7 @@ from portal.api.openapi import openapi_document
 from portal.api.problems import ApiProblem
 from portal.database import db
 from portal.keys import keyring
-from portal.security import client_key
+from portal.security import client_key, limiter
 
 MAX_BATCH = 10_000
 
@@ -35,18 +35,28 @@ def api_quota() -> str:
     return current_app.config["API_RATE_LIMIT"]
 
 
+def token_rate_limit() -> str:
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
+def token_client_key() -> str:
+    """The client id a token request names, known or not, as the limiter counts it: hashed, since
+    the caller chooses it (any length, any characters)."""
+    client_id = requested_client_id() or ""
+    return "token-client:" + hashlib.sha256(client_id.encode(errors="replace")).hexdigest()[:32]
+
+
 @bp.post("/token")
+@limiter.limit(token_rate_limit, key_func=client_key, scope="api-token-address")
+@limiter.limit(token_rate_limit, key_func=token_client_key, scope="api-token-client")
 def token():
-    """OAuth2 client credentials: ``client_secret_basic`` or ``client_secret_post``. Each request
-    costs an argon2 check, so it counts against ``TOKEN_RATE_LIMIT`` twice, per address and per
-    client id named (known or not), before anything is checked."""
-    quotas = current_app.extensions["api_quotas"]
-    if quotas.enabled:
-        limit = current_app.config["TOKEN_RATE_LIMIT"]
-        quotas.check(limit, "token-address:" + client_key())
-        client_id = requested_client_id()
-        if client_id:
-            quotas.check(limit, "token-client:" + hashlib.sha256(client_id.encode(errors="replace")).hexdigest()[:32])
+    """OAuth2 client credentials: ``client_secret_basic`` or ``client_secret_post``.
+
+    Each request costs an argon2 check, so before anything is checked it counts twice against
+    ``TOKEN_RATE_LIMIT`` in the pages' limiter (``portal.security.limiter``, whose storage the
+    app nodes share): once for the caller's address, once for the client id it names. Over
+    either: 429 ``rate_limited`` with ``Retry-After``. Guessing one client's secret from many
+    addresses, or many clients' from one, is held back alike."""
     return authorization_server().create_token_response()
 
 
