@@ -22,7 +22,7 @@ from flask import Flask, current_app
 
 from campaigns.learning import ProfessionalIdentity
 
-from portal.auth.franceconnect import ALLOWED_ALGORITHMS, loopback_http, signing_algorithm
+from portal.auth.franceconnect import ALLOWED_ALGORITHMS, LoginRefused, loopback_http, read_userinfo, signing_algorithm
 from portal.config import ConfigurationError
 
 CLIENT_NAME = "prosanteconnect"
@@ -69,22 +69,34 @@ def authorize_redirect(redirect_uri: str):
 def identity_from_callback() -> tuple[ProfessionalIdentity, str | None]:
     """Exchange the code, check the ID token (authlib checks state, nonce, issuer, audience;
     its algorithm must be one of ``ALLOWED_ALGORITHMS``), then read userinfo, whose ``sub`` must
-    be the ID token's (OpenID Connect Core 5.3.2) before any of its claims is used."""
+    be the ID token's (OpenID Connect Core 5.3.2) before any of its claims is used: plain JSON,
+    or a JWT verified as FranceConnect's (``read_userinfo``). An answer that fails a check is
+    ``untrusted_answer``, logged with the check it failed and nothing about the person."""
     psc = client()
     token = psc.authorize_access_token()
-    if signing_algorithm(token.get("id_token") or "") not in ALLOWED_ALGORITHMS:
-        raise ProSanteConnectError("untrusted_answer")
+    algorithm = signing_algorithm(token.get("id_token") or "")
+    if algorithm not in ALLOWED_ALGORITHMS:
+        raise _untrusted("id_token_algorithm")
     claims = dict(token.get("userinfo") or {})
     wanted = current_app.config.get("PSC_ACR_VALUES")
     if wanted and claims.get("acr") != wanted:
         raise ProSanteConnectError("weak_authentication")
-    response = psc.get(psc.load_server_metadata()["userinfo_endpoint"], token=token)
-    if response.ok and response.headers.get("content-type", "").startswith("application/json"):
-        userinfo = response.json()
-        if not isinstance(userinfo, dict) or userinfo.get("sub") != claims.get("sub"):
-            raise ProSanteConnectError("untrusted_answer")
+    metadata = psc.load_server_metadata()
+    response = psc.get(metadata["userinfo_endpoint"], token=token)
+    if response.ok:
+        try:
+            userinfo = read_userinfo(response.headers.get("Content-Type", ""), response.content,
+                                     jwks=psc.fetch_jwk_set(), issuer=metadata["issuer"],
+                                     client_id=current_app.config["PSC_CLIENT_ID"], subject=claims.get("sub"))
+        except LoginRefused as refusal:
+            raise _untrusted(refusal.code) from None
         claims.update(userinfo)
-    return identity_from_claims(psc.load_server_metadata()["issuer"], claims), token.get("id_token")
+    return identity_from_claims(metadata["issuer"], claims), token.get("id_token")
+
+
+def _untrusted(check: str) -> ProSanteConnectError:
+    current_app.logger.warning("Pro Santé Connect answer refused: %s", check)
+    return ProSanteConnectError("untrusted_answer")
 
 
 def identity_from_claims(issuer: str, claims: dict) -> ProfessionalIdentity:
