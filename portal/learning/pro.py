@@ -13,7 +13,7 @@ import io
 import requests
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from campaigns import learning
 from campaigns.attestations import attestation_of, format_code, normalise_code
@@ -70,20 +70,22 @@ def callback():
     home = url_for("pro_en.home") if after.startswith("/en/") else url_for("pro.home")
     if not prosanteconnect.enabled():
         abort(404)
-    if "error" in request.args:
-        flash(_("La connexion a été annulée ou refusée par Pro Santé Connect."), "error")
-        return redirect(home)
-    try:
-        identity, id_token = prosanteconnect.identity_from_callback()
-        with unit_of_work(db.session()) as database:
-            professional = learning.sign_in_professional(database, identity)
-    except prosanteconnect.ProSanteConnectError as error:
-        current_app.logger.warning("Pro Santé Connect login refused: %s", error.code)
-        flash(str(LOGIN_ERRORS[error.code]), "error")
-        return redirect(home)
-    except (OAuthError, requests.RequestException, learning.IncompleteIdentity, KeyError, ValueError):
-        flash(_("La connexion avec Pro Santé Connect a échoué. Réessayez."), "error")
-        return redirect(home)
+    # The callback's address has no language: messages follow the page the person goes back to.
+    with force_locale("en" if home.startswith("/en/") else "fr"):
+        if "error" in request.args:
+            flash(_("La connexion a été annulée ou refusée par Pro Santé Connect."), "error")
+            return redirect(home)
+        try:
+            identity, id_token = prosanteconnect.identity_from_callback()
+            with unit_of_work(db.session()) as database:
+                professional = learning.sign_in_professional(database, identity)
+        except prosanteconnect.ProSanteConnectError as error:
+            current_app.logger.warning("Pro Santé Connect login refused: %s", error.code)
+            flash(str(LOGIN_ERRORS[error.code]), "error")
+            return redirect(home)
+        except (OAuthError, requests.RequestException, learning.IncompleteIdentity, KeyError, ValueError):
+            flash(_("La connexion avec Pro Santé Connect a échoué. Réessayez."), "error")
+            return redirect(home)
     end_session(session)  # a new person on this browser: a new token,
     forget_progress()  # and no one else's progress
     session["professional_id"] = professional.id

@@ -25,10 +25,6 @@ REFUSED = {
     "en": "Pro Santé Connect's answer could not be verified",
 }
 SIGN_IN = {"fr": "Se connecter avec Pro Santé Connect", "en": "Log in with Pro Santé Connect"}
-# The callback (``/pro/connexion/retour``, no ``/en``) flashes the refusal in its own locale, so
-# the English page shows it in French: portal/learning/pro.py should flash it under the locale of
-# the page it redirects to. Strict, so that this turns into a failure once that is fixed.
-ENGLISH_FLASH_BUG = pytest.mark.xfail(strict=True, reason="the refusal is flashed in French on the English page")
 # what the log must never hold: the professional's sub, identifier and names
 PERSONAL = (DEMO_PROFESSIONAL["sub"], "someone-else-entirely", DEMO_PROFESSIONAL["SubjectNameID"],
             "CAMILLE", "MARTIN")
@@ -89,10 +85,10 @@ def assert_refused(app, provider, language, caplog, check):
     assert "Pro Santé Connect answer refused: " + check in logged
     assert "Pro Santé Connect login refused: untrusted_answer" in logged
     assert not [value for value in PERSONAL if value in logged], logged
-    assert REFUSED[language] in page  # last: the English case fails here only (ENGLISH_FLASH_BUG)
+    assert REFUSED[language] in page  # in the language of the page the person started from
 
 
-@pytest.mark.parametrize("language", ["fr", pytest.param("en", marks=ENGLISH_FLASH_BUG)])
+@pytest.mark.parametrize("language", ["fr", "en"])
 def test_a_userinfo_about_another_sub_than_the_id_token_refuses_the_login(
         database_url, userinfo_about_someone_else, language, caplog):
     app = portal_for(database_url, userinfo_about_someone_else)
@@ -102,7 +98,7 @@ def test_a_userinfo_about_another_sub_than_the_id_token_refuses_the_login(
         db.dispose(app)
 
 
-@pytest.mark.parametrize("language", ["fr", pytest.param("en", marks=ENGLISH_FLASH_BUG)])
+@pytest.mark.parametrize("language", ["fr", "en"])
 def test_an_id_token_signed_outside_the_allowed_algorithms_refuses_the_login(
         database_url, id_token_in_ps256, language, caplog):
     app = portal_for(database_url, id_token_in_ps256)
