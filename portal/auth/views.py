@@ -8,7 +8,7 @@ from flask_babel import force_locale, gettext as _
 from flask_login import login_user, logout_user
 
 from registry.accounts import account_for_login
-from registry.db import unit_of_work
+from registry.db import write_with_retry
 
 from portal.auth import IDENTITY_KEY
 from portal.auth.franceconnect import LoginRefused, franceconnect, login_available, random_token
@@ -64,8 +64,9 @@ def callback():
         else:
             _flash(english, "error", lambda: _("La connexion avec FranceConnect n'a pas abouti. Réessayez."))
         return redirect(home)
-    with unit_of_work(db.session()) as session_db:
-        account = account_for_login(session_db, identity.issuer, identity.subject)
+    # Two first logins of one person at once (two tabs, two processes) would both create the
+    # account: the one that loses the race runs again and finds the other's.
+    account = write_with_retry(db.session(), lambda s: account_for_login(s, identity.issuer, identity.subject))
     end_session(session)  # a new token: nothing from before the login, no fixation
     session[IDENTITY_KEY] = identity.session_claims()
     session[ID_TOKEN_KEY] = id_token

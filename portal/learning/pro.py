@@ -18,7 +18,7 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from campaigns import learning
 from campaigns.attestations import attestation_of, format_code, normalise_code
 from campaigns.modules import default_catalogue
-from registry.db import unit_of_work
+from registry.db import write_with_retry
 from portal.auth import prosanteconnect
 from portal.database import db
 from portal.redirects import safe_next
@@ -77,8 +77,7 @@ def callback():
             return redirect(home)
         try:
             identity, id_token = prosanteconnect.identity_from_callback()
-            with unit_of_work(db.session()) as database:
-                professional = learning.sign_in_professional(database, identity)
+            professional = write_with_retry(db.session(), lambda s: learning.sign_in_professional(s, identity))
         except prosanteconnect.ProSanteConnectError as error:
             current_app.logger.warning("Pro Santé Connect login refused: %s", error.code)
             flash(str(LOGIN_ERRORS[error.code]), "error")
