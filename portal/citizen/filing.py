@@ -2,7 +2,7 @@
 withdraw a claim, and the proved person's own change or withdrawal.
 
 Each view checks the form, calls one rule of ``registry.ownership`` (which decides who may do
-what) with the request's session, and commits; the registry never commits. Forms redirect to the
+what) with the request's session, as one unit of work; the registry never commits. Forms redirect to the
 receipt after the commit (post/redirect/get). A refusal puts a message on its field.
 """
 
@@ -67,9 +67,8 @@ def filing_limit(view):
 
 
 def _with_one_retry(write):
-    """Run ``write(session)`` as one unit of work (``registry.db.write_with_retry``): when a
-    concurrent request won the race (the same subject, claim or binding created twice), it runs
-    once more and finds what the other wrote."""
+    """``write(session)`` as one unit of work, run once more when a concurrent request won the
+    race (``registry.db.write_with_retry``); a refusal raised by the rule rolls it back."""
     return write_with_retry(db.session(), write)
 
 
@@ -105,10 +104,8 @@ def file_self():
             outcome = _with_one_retry(
                 lambda s: file_for_self(s, keyring(), citizen, identifier, claims, form.chosen_purposes()))
         except IdentityMismatch as error:
-            db.session().rollback()
             form.nir.errors.append(labels.SELF_IDENTITY_MESSAGES[error.code])
         except AlreadyFiledForSelf:
-            db.session().rollback()
             form.nir.errors.append(_("Vous avez déjà enregistré une opposition pour vous-même avec un autre numéro : modifiez-la depuis votre espace."))
         else:
             _explain_outcome(outcome)
@@ -128,13 +125,10 @@ def find():
         try:
             outcome = _with_one_retry(lambda s: find_my_opposition(s, keyring(), citizen, identifier, claims))
         except IdentityMismatch as error:
-            db.session().rollback()
             form.nir.errors.append(labels.SELF_IDENTITY_MESSAGES[error.code])
         except AlreadyFiledForSelf:
-            db.session().rollback()
             form.nir.errors.append(_("Votre compte est déjà rattaché à un autre numéro."))
         except NoActiveOpposition:
-            db.session().rollback()
             form.nir.errors.append(_("Le registre n'a aucune opposition pour ce numéro. Vous pouvez vous opposer dès maintenant."))
         else:
             if outcome.as_person:
@@ -160,14 +154,11 @@ def file_proxy():
                 version = _with_one_retry(lambda s: file_as_proxy(
                     s, keyring(), citizen, identifier, birthdate, form.proxy_for.data, form.chosen_purposes(), day))
             except IdentityMismatch as error:
-                db.session().rollback()
                 field = form.birthdate if error.code == "birthdate_invalid" else form.nir
                 field.errors.append(labels.PROXY_BIRTHDATE_MESSAGES[error.code])
             except ProxyAgeMismatch as error:
-                db.session().rollback()
                 form.birthdate.errors.append(labels.PROXY_AGE_MESSAGES[error.code])
             except SelfAsProxy:
-                db.session().rollback()
                 form.nir.errors.append(_("C'est votre propre numéro : faites la demande pour vous-même."))
             else:
                 return _receipt_redirect(version.receipt_reference)
@@ -212,7 +203,6 @@ def withdraw(claim_id: int):
         try:
             version = _with_one_retry(lambda s: withdraw_own_claim(s, citizen, claim_id, day))
         except NoActiveOpposition:
-            db.session().rollback()
             return redirect(localized_url("citizen.my_space"), code=303)
         return _receipt_redirect(version.receipt_reference)
     if not claim.active:
@@ -245,7 +235,6 @@ def change_person():
         try:
             version = _with_one_retry(lambda s: change_as_person(s, citizen, person.subject_id, form.chosen_purposes()))
         except NotThePerson:
-            db.session().rollback()
             abort(404)
         return _receipt_redirect(version.receipt_reference)
     title = _("Modifier les usages") if state.active else _("M'opposer à nouveau")
@@ -265,7 +254,6 @@ def withdraw_person():
         try:
             version = _with_one_retry(lambda s: withdraw_as_person(s, citizen, person.subject_id))
         except NoActiveOpposition:
-            db.session().rollback()
             return redirect(localized_url("citizen.my_space"), code=303)
         return _receipt_redirect(version.receipt_reference)
     if not person.state.active:
