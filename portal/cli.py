@@ -11,11 +11,15 @@ from flask.cli import AppGroup
 
 from campaigns.demo import seed_demo_campaigns
 from registry.audit import verify_chain
+from registry.checkpoints import sign_current
+from registry.log_checks import verify_log
+from registry.log_tree import tree_size
 from registry.db import unit_of_work, upgrade_database
 from registry.session_store import purge_expired_sessions
 
 from portal.database import db
 from portal.demo import seed_demo_content
+from portal.keys import log_signer
 
 registry_cli = AppGroup("registry", help="Registry administration.")
 
@@ -50,17 +54,33 @@ def purge_sessions_command() -> None:
 
 @registry_cli.command("verify-audit")
 def verify_audit_command() -> None:
-    """Check the whole audit chain; exit non-zero naming the first broken event."""
-    report = verify_chain(db.session())
-    if report.ok:
-        click.echo(f"OK: {report.count} audit events, chain intact.")
-        return
-    click.echo(
-        f"BROKEN at audit event {report.broken_seq}: {report.reason} "
-        f"({report.count} events verified before it).",
-        err=True,
-    )
-    raise SystemExit(1)
+    """Check the whole audit chain, then the transparency log against it (one leaf per event,
+    its levels, every kept checkpoint); exit non-zero naming the first problem."""
+    session = db.session()
+    report = verify_chain(session)
+    if not report.ok:
+        click.echo(
+            f"BROKEN at audit event {report.broken_seq}: {report.reason} "
+            f"({report.count} events verified before it).",
+            err=True,
+        )
+        raise SystemExit(1)
+    log = verify_log(session, log_signer())
+    if not log.ok:
+        click.echo(f"BROKEN transparency log: {log.problem}.", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {report.count} audit events, chain intact; the transparency log holds one leaf per event "
+               f"and agrees with its {log.checkpoints} signed checkpoints.")
+
+
+@registry_cli.command("sign-checkpoint")
+def sign_checkpoint_command() -> None:
+    """Sign a checkpoint of the log as it is now (a timer can run this; readers also get one on demand)."""
+    session = db.session()
+    with unit_of_work(session):
+        checkpoint = sign_current(session, log_signer(), needed=tree_size(session))
+        size = checkpoint.size
+    click.echo(f"Checkpoint of {size} entries.")
 
 
 def init_app(app: Flask) -> None:

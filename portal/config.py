@@ -37,6 +37,11 @@ def default_config(app: Flask) -> dict:
         "IDENTIFIER_KEY_FILE": None,
         "OPRF_KEY": None,
         "OPRF_KEY_FILE": None,
+        "LOG_SIGNING_KEY": None,  # the transparency log's Ed25519 seed, "<key id>:<64 hex>"
+        "LOG_SIGNING_KEY_FILE": None,
+        "LOG_ORIGIN": None,  # the log's name in its checkpoints (portal.keys gives the default)
+        "LOG_CHECKPOINT_INTERVAL": 1.0,  # at most one new checkpoint signature per this many seconds
+        "LOG_RATE_LIMIT": "120 per minute",  # the public log's reads, per address
         "ALLOW_TEST_IDENTIFIERS": True,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(app.root_path).parent / "translations"),

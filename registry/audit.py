@@ -1,12 +1,17 @@
-"""The audit trail: append-only events, each chained to the previous one by SHA-256.
+"""The audit trail: append-only events, each chained to the previous one by SHA-256, and each a
+leaf of the public transparency log (``registry.log_tree``).
 
 An event's hash covers its own fields and the previous event's hash, so editing, deleting or
 reordering any stored event breaks every later link; ``verify_chain`` names the first broken one.
-Events never hold a raw identifier: subjects are named by their internal id.
+The chain alone cannot show an insider who recomputes every later hash, or deletes the last
+events: the log's signed checkpoints, kept by anyone outside, can (``registry.log_checks``).
+Events never hold a raw identifier: subjects are named by their internal id. Stored events are
+never rewritten; a format that changed is normalised when read (``leaf_bytes``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,9 +20,11 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from registry import log_tree
 from registry.models import AuditEvent, utcnow
 
 GENESIS_HASH = "0" * 64
+LEAF_FORMAT = "registre-opposition/audit-event/1"
 _CHAIN_LOCK_ID = 0x52_4E_4F_41  # an arbitrary constant naming the chain's advisory lock
 
 
@@ -43,6 +50,33 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def leaf_bytes(event: AuditEvent) -> bytes:
+    """The event as a leaf of the public log: what a receipt shows and proves, with nothing about
+    anyone (no subject, no actor; the receipt reference is the receipt holder's own). The last
+    line commits to the whole event through its chain hash."""
+    lines = [
+        LEAF_FORMAT,
+        f"seq {event.seq}",
+        f"action {event.action}",
+        f"time {event.occurred_at.astimezone(dt.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}",
+    ]
+    receipt = _receipt_of(event.details)
+    if receipt:
+        lines.append(f"receipt {receipt}")
+    lines.append(f"event {event.hash}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _receipt_of(details: str) -> str | None:
+    """The receipt reference an event's details name, whatever the details' format of the time."""
+    try:
+        parsed = json.loads(details)
+    except ValueError:
+        return None
+    receipt = parsed.get("receipt") if isinstance(parsed, dict) else None
+    return receipt if isinstance(receipt, str) and receipt.isprintable() and " " not in receipt else None
+
+
 def lock_chain(session: Session) -> None:
     """Take the chain's lock for the rest of the transaction (PostgreSQL; SQLite has one writer).
 
@@ -61,7 +95,22 @@ def record_event(
     target: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event to the chain in the caller's transaction.
+    """Append an event to the chain, and its leaf to the log, in the caller's transaction."""
+    event = chain_event(session, action=action, actor=actor, target=target, details=details)
+    log_tree.append(session, event.seq - 1, leaf_bytes(event))
+    return event
+
+
+def chain_event(
+    session: Session,
+    *,
+    action: str,
+    actor: str,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the chain only: what ``record_event`` did before the log existed, kept
+    for the migrations written then (the log's migration adds their leaves afterwards).
 
     On PostgreSQL a transaction-scoped advisory lock serialises writers so the chain never forks;
     SQLite serialises writers by itself. ``seq`` is unique, so a fork would fail loudly anyway.

@@ -122,6 +122,7 @@ class OppositionVersion(Base):
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("opposition_claims.id"), index=True)
     claim_mask: Mapped[int | None] = mapped_column(Integer)
     evidence: Mapped[str | None] = mapped_column(String(32))  # what an agent checked to weaken
+    audit_seq: Mapped[int | None] = mapped_column(Integer, unique=True)  # its event: log leaf audit_seq - 1
 
     subject: Mapped[Subject] = relationship(back_populates="versions")
     claim: Mapped[Claim | None] = relationship()

@@ -346,12 +346,7 @@ def _new_version(
         claim_mask=claim.purposes_mask,
         evidence=filing.evidence,
     )
-    subject.current_version = version.version
-    subject.opposed_purposes = mask
-    subject.updated_at = now
-    session.add(version)
-    session.flush()
-    record_event(
+    event = record_event(
         session,
         action=f"opposition.{action}",
         actor=filing.filed_by or filing.actor,
@@ -369,4 +364,10 @@ def _new_version(
             "receipt": version.receipt_reference,
         },
     )
+    version.audit_seq = event.seq  # the receipt's leaf in the transparency log
+    subject.current_version = version.version
+    subject.opposed_purposes = mask
+    subject.updated_at = now
+    session.add(version)
+    session.flush()
     return version

@@ -3,9 +3,8 @@
 from alembic import context
 
 from registry import (  # noqa: F401  (their tables join the metadata)
-    account_data, accounts, contact, daily_filings, jobs, persons, private_quota, session_store, staff, statistics,
-    transparency,
-    warehouses,
+    account_data, accounts, checkpoints, contact, daily_filings, jobs, log_tree, persons, private_quota,
+    session_store, staff, statistics, transparency, warehouses,
 )
 from registry.models import Base
 

@@ -27,7 +27,7 @@ def test_production_refuses_to_start_without_a_secret_key():
         create_app(production_config(SECRET_KEY=None))
 
 
-@pytest.mark.parametrize("missing", ["IDENTIFIER_KEY", "OPRF_KEY"])
+@pytest.mark.parametrize("missing", ["IDENTIFIER_KEY", "OPRF_KEY", "LOG_SIGNING_KEY"])
 def test_production_refuses_to_start_without_identifier_keys(missing):
     with pytest.raises(ConfigurationError, match=missing):
         create_app(production_config(**{missing: None}))
@@ -113,9 +113,20 @@ def test_the_embedded_default_generates_its_keys_once_under_the_instance_folder(
     second = create_app({"ENV_NAME": "development", "INSTANCE_PATH": str(tmp_path)})
     assert first.extensions["keyring"].hasher.key_id.startswith("dev-")
     assert first.extensions["keyring"].hasher.key_id == second.extensions["keyring"].hasher.key_id
-    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["identifier.key", "oprf.key"]
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["identifier.key", "log-signing.key", "oprf.key"]
+    assert first.extensions["log_signer"].verifier_key == second.extensions["log_signer"].verifier_key
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert first.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'registre.db'}"
+
+
+def test_production_refuses_a_development_log_key_and_a_seed_of_the_wrong_size(tmp_path):
+    from registry.keys import development_key
+
+    dev = development_key(tmp_path, "log-signing")
+    with pytest.raises(ConfigurationError, match="LOG_SIGNING_KEY is a development key"):
+        create_app(production_config(LOG_SIGNING_KEY=f"{dev.key_id}:{dev.secret.hex()}"))
+    with pytest.raises(ConfigurationError, match="exactly 32 bytes"):
+        create_app(production_config(LOG_SIGNING_KEY="prod-log-2:" + "ab" * 48))
 
 
 def test_production_sets_secure_cookies_and_refuses_test_identifiers(database_url):

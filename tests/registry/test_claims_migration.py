@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit import record_event, verify_chain
+from registry.audit import chain_event, verify_chain
 from registry.db import create_database_engine, upgrade_database
 from registry.hashing import lookup_key
 from registry.purposes import ALL_PURPOSES_MASK, Purpose
@@ -124,7 +124,7 @@ class OldRegistry:
                 for (a, s), (relation, proxy_for) in sorted(self.links.items())], ("created_at",))
             with Session(bind=connection) as session:  # the chain as the old registry left it
                 for subject in self.subjects[:3]:
-                    record_event(session, action="opposition.filed", actor="account:1",
+                    chain_event(session, action="opposition.filed", actor="account:1",
                                  target=f"subject:{subject['id']}", details={"version": 1})
                 session.flush()
 

@@ -100,7 +100,7 @@ def _receipt_reference() -> str:
 
 def migrate_links_and_versions(connection) -> None:
     """Replay each person's versions into claims; restore what another holder took away."""
-    from registry.audit import record_event
+    from registry.audit import chain_event as record_event  # the chain as it was then (0013 adds the log)
     from registry.statistics import record_effective_change
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
