@@ -27,6 +27,10 @@ class ReceiptDocument:
     purposes_label: str
     purposes: list[str]
     footer: str
+    proof_label: str = ""
+    proof_lines: tuple[str, ...] = ()  # the log entry's leaf and checkpoint, printed as they are
+    attachment_name: str = ""
+    attachment: bytes | None = None  # the verifiable receipt (JSON), embedded in the PDF
 
 
 def receipt_pdf(document: ReceiptDocument) -> bytes:
@@ -65,4 +69,13 @@ def receipt_pdf(document: ReceiptDocument) -> bytes:
     pdf.ln(8)
     pdf.set_font("Helvetica", "I", 9)
     pdf.multi_cell(0, 5, _latin1(document.footer), new_x="LMARGIN", new_y="NEXT")
+    if document.proof_lines:
+        pdf.ln(6)
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.multi_cell(0, 5, _latin1(document.proof_label), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Courier", "", 8)
+        for line in document.proof_lines:
+            pdf.multi_cell(0, 4, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    if document.attachment is not None:
+        pdf.embed_file(bytes=document.attachment, basename=document.attachment_name, mime_type="application/json")
     return bytes(pdf.output())

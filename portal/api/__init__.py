@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
     app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
 
-    from portal.api import auth, jobs, pages_only, private, queue, quota, records, views  # noqa: F401  (the views register on ``bp``)
+    from portal.api import auth, jobs, pages_only, private, queue, quota, records, transparency_log, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf
 
     if pages_only.skip_on_api_calls(app) != 3:

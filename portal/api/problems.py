@@ -44,6 +44,7 @@ TITLES = {
     "invalid_scope": "A requested scope is unknown or not granted to this client.",
     "unauthorized_client": "This client may not use this grant type.",
     "unsupported_grant_type": "Only the client_credentials grant is supported.",
+    "beyond_tree": "The transparency log does not hold that many entries yet.",
 }
 
 

@@ -204,9 +204,10 @@ def health():
 
 @bp.get("/openapi.json")
 def openapi():
+    from portal.api.openapi_log import add_transparency_log
     from portal.api.openapi_private import add_private_lookup
 
-    return jsonify(add_private_lookup(openapi_document()))
+    return jsonify(add_transparency_log(add_private_lookup(openapi_document())))
 
 
 def noop():

@@ -4,6 +4,8 @@ proved person sees everything about themself, any other holder its own claims on
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, abort, current_app, render_template
 from flask_babel import format_datetime, get_locale, gettext as _
 from flask_login import login_required
@@ -18,6 +20,7 @@ from portal.citizen import labels
 from portal.database import db
 from portal.demo import DEMO_CITIZENS
 from portal.keys import keyring
+from portal.log_proofs import RECEIPT_FORMAT, ReceiptProof, b64, receipt_proof
 from portal.receipts import ReceiptDocument, receipt_pdf
 
 bp = Blueprint("citizen", __name__)
@@ -69,12 +72,45 @@ def receipt_facts(found: Receipt) -> dict:
                       "opposée à ce que d'autres demandes couvrent.")}
 
 
+def verifiable_receipt(found: Receipt, facts: dict, proof: ReceiptProof | None) -> dict:
+    """The receipt as JSON: what it says, and its proof of inclusion in the public log, which
+    ``registre-verify`` checks offline. No identifier, no name: only the receipt holder's facts."""
+    version = found.version
+    document = {
+        "format": RECEIPT_FORMAT,
+        "reference": version.receipt_reference,
+        "request": str(facts["title"]),
+        "concerns": str(facts["concerns"]),
+        "purposes": [p.code for p in facts["purposes"]],
+        "effective_at": version.effective_at.isoformat(),
+        "channel": version.channel,
+    }
+    if proof is not None:
+        document["transparency"] = proof.as_json()
+    return document
+
+
+def _json_name(reference: str) -> str:
+    return f"recepisse-{reference}.json"
+
+
 @bp.get("/mon-espace/recus/<reference>")
 @login_required
 def receipt(reference: str):
     found = _receipt_or_404(reference)
     return render_template("citizen/receipt.html", receipt=found, facts=receipt_facts(found), labels=labels,
-                           page_title=_("Récépissé"))
+                           proof=receipt_proof(found.version), b64=b64, page_title=_("Récépissé"))
+
+
+@bp.get("/mon-espace/recus/<reference>.json")
+@login_required
+def receipt_json(reference: str):
+    found = _receipt_or_404(reference)
+    document = verifiable_receipt(found, receipt_facts(found), receipt_proof(found.version))
+    response = Response(json.dumps(document, ensure_ascii=False, indent=2) + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_json_name(reference)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/mon-espace/recus/<reference>.pdf")
@@ -82,6 +118,8 @@ def receipt(reference: str):
 def receipt_download(reference: str):
     found = _receipt_or_404(reference)
     version, facts = found.version, receipt_facts(found)
+    proof = receipt_proof(version)
+    attachment = json.dumps(verifiable_receipt(found, facts, proof), ensure_ascii=False, indent=2).encode()
     document = ReceiptDocument(
         title=_("Récépissé de votre demande"),
         service=_("Registre national d'opposition à la réutilisation des données de santé"),
@@ -96,11 +134,24 @@ def receipt_download(reference: str):
         purposes_label=_("Usages auxquels la personne s'oppose") if found.as_person else _("Usages de votre demande"),
         purposes=[str(labels.PURPOSE_LABELS[p]) for p in facts["purposes"]],
         footer=str(facts["note"]) + " " + _("Conservez ce récépissé. Vous pouvez modifier ou retirer votre demande à tout moment depuis votre espace."),
+        proof_label=_("Preuve d'inscription au journal public du registre (le fichier %(name)s joint à ce PDF "
+                      "se vérifie avec registre-verify)", name=_json_name(reference)),
+        proof_lines=tuple(_proof_lines(proof)),
+        attachment_name=_json_name(reference),
+        attachment=attachment,
     )
     response = Response(receipt_pdf(document), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="recepisse-{version.receipt_reference}.pdf"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _proof_lines(proof: ReceiptProof | None) -> list[str]:
+    if proof is None:
+        return []
+    body = proof.checkpoint.note.split("\n\n")[0].splitlines()
+    return [*proof.leaf.decode().splitlines(), "", _("Entrée %(index)s du journal, point de contrôle signé :",
+                                                     index=proof.leaf_index), *body]
 
 
 @bp.get("/aide-developpement")

@@ -37,6 +37,7 @@ SITE_PAGES = (
     SitePage("help.help", _l("Aide : vos questions"), _HELP),
     SitePage("help.channels", _l("Faire sa demande par téléphone, au guichet ou par courrier"), _HELP),
     SitePage("help.contact", _l("Nous écrire"), _HELP),
+    SitePage("trust.verify_log", _l("Vérifier le registre"), _TRUST),
     SitePage("trust.legal", _l("Mentions légales"), _TRUST),
     SitePage("trust.privacy", _l("Données personnelles"), _TRUST),
     SitePage("trust.cookies", _l("Gestion des cookies"), _TRUST),

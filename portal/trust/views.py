@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale, gettext as _
 
+from portal.keys import log_signer
+from portal.log_proofs import checkpoint
 from portal.trust import TRUST_SETTINGS
 from portal.trust.site import public_pages, sections
 
@@ -66,6 +68,14 @@ def accessibility():
     return _page("accessibility", _("Déclaration d'accessibilité"), tested=public_pages(),
                  status=config["ACCESSIBILITY_STATUS"], audit_rate=config["ACCESSIBILITY_AUDIT_RATE"],
                  statement_date=dt.date.fromisoformat(str(config["ACCESSIBILITY_STATEMENT_DATE"])))
+
+
+@bp.get("/verifier-le-registre")
+def verify_log():
+    """What the public log proves, its current checkpoint and key, and how to check a receipt."""
+    signed = checkpoint()
+    return _page("verify_log", _("Vérifier le registre"), checkpoint=signed, key=log_signer().verifier_key,
+                 root=signed.note.splitlines()[2], api=request.url_root.rstrip("/"))
 
 
 @bp.get("/plan-du-site")

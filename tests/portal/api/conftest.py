@@ -27,6 +27,7 @@ def make_api_app(database_url, tmp_path, **overrides):
         "JOBS_FOLDER": str(tmp_path / "jobs"),
         "JOBS_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}",
         "API_RATE_LIMIT": "100000 per minute",
+        "LOG_RATE_LIMIT": "100000 per minute",
         "JOBS_PROCESSES": 1,
         "API_RECORD_INTERVAL": 0,  # the lookups' records are written at every call (one test sets a period)
         **overrides,
