@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit import chain_event, verify_chain
+from registry.log_checks import verify_log
 from registry.db import create_database_engine, upgrade_database
 from registry.hashing import lookup_key
 from registry.purposes import ALL_PURPOSES_MASK, Purpose
@@ -267,3 +268,9 @@ def test_migrating_to_claims_keeps_every_purpose_and_restores_what_another_holde
         report = verify_chain(session)
         assert report.ok, report.reason
         assert report.count == 3 + len(restored) + 1
+        # migration 0013 made every event, those of 0010 included, a leaf of the transparency log
+        log = verify_log(session)
+        assert log.ok and log.size == report.count, log.problem
+        linked = session.execute(sa.text(
+            "SELECT COUNT(*) FROM opposition_versions WHERE audit_seq IS NOT NULL AND action = 'restored'")).scalar_one()
+        assert linked == len(restored)
