@@ -167,6 +167,11 @@ class TreeReader:
         tile, offset = divmod(first, TILE_WIDTH)
         hashes = self._tile(level, tile)[offset:offset + (1 << rest)]
         if len(hashes) != 1 << rest:
+            # a concurrent append may have folded the pending hashes into their tile between our
+            # two reads of it (PostgreSQL reads each statement afresh): read the tile again once
+            del self._tiles[(level, tile)]
+            hashes = self._tile(level, tile)[offset:offset + (1 << rest)]
+        if len(hashes) != 1 << rest:
             raise LookupError(f"node {height}/{index} is not in the stored tree")
         return fold(hashes)
 

@@ -118,6 +118,8 @@ def test_logins_filings_staff_sign_ins_and_api_charges_at_once_never_fail(app, d
     assert answers[:6] == [[302, 302, 303] * 2] * 6  # logged in and filed, twice each
     assert answers[6:10] == [[302, 302, 200]] * 4  # signed in, both steps
     assert answers[10:] == [[200] * 6] * 4  # a token and five charged lookups each
+    verified = runner.invoke(args=["registry", "verify-audit"])
+    assert verified.exit_code == 0, verified.output  # the chain and the transparency log agree
 
 
 def test_a_command_waits_for_its_write_turn_instead_of_failing(app, database_url, db_engine_name):
