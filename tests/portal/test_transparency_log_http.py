@@ -16,7 +16,7 @@ from portal.database import db
 from portal.demo import DEMO_PEOPLE
 from registre_client.verify_cli import main as registre_verify
 from registry import log_tree
-from registry.audit import GENESIS_HASH, event_hash, leaf_bytes, record_event
+from registry.audit import leaf_bytes, record_event
 from registry.checkpoints import LogCheckpoint
 from registry.db import unit_of_work
 from registry.log_tree import LogPendingHash, LogTile
@@ -24,6 +24,7 @@ from registry.models import AuditEvent
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
 from tests.e2e.conftest import LiveServer
 from tests.oidc_provider import login_with_client
+from tests.registry.test_transparency_log import recompute_chain_from
 
 pytestmark = pytest.mark.db
 
@@ -67,15 +68,6 @@ def monitor(served, state, capsys) -> tuple[int, str]:
 
 
 # --- what an insider can do to a copy of the database ------------------------------------------
-
-def recompute_chain_from(session, seq: int) -> None:
-    prev = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)) or GENESIS_HASH
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq)):
-        event.prev_hash = prev
-        event.hash = event_hash(event)
-        prev = event.hash
-    session.flush()
-
 
 def rebuild_tree_and_resign(app) -> None:
     """The tree rebuilt from the events as they now are, every checkpoint dropped and a new one signed."""

@@ -64,7 +64,8 @@ def _events(session, count):
     sign_current(session, SIGNER, needed=count)
 
 
-def _recompute_chain_from(session, seq):
+def recompute_chain_from(session, seq):
+    """What an insider does after editing event ``seq``: every later chain hash recomputed."""
     prev = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)) or GENESIS_HASH
     for event in session.scalars(select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq)):
         event.prev_hash = prev
@@ -76,7 +77,7 @@ def _recompute_chain_from(session, seq):
 def test_an_event_edited_and_the_chain_recomputed_no_longer_matches_the_tree(session):
     _events(session, 300)
     session.execute(update(AuditEvent).where(AuditEvent.seq == 150).values(details='{"n":"edited"}'))
-    _recompute_chain_from(session, 150)
+    recompute_chain_from(session, 150)
     assert verify_chain(session).ok  # the chain alone cannot tell
     report = verify_log(session, SIGNER)
     assert not report.ok and "event 150 does not match leaf 149" in report.problem
@@ -92,7 +93,7 @@ def test_the_last_events_deleted_leave_leaves_without_events(session):
 def test_a_tree_rebuilt_after_an_edit_no_longer_gives_its_signed_roots(session):
     _events(session, 300)
     session.execute(update(AuditEvent).where(AuditEvent.seq == 20).values(details='{"n":"edited"}'))
-    _recompute_chain_from(session, 20)
+    recompute_chain_from(session, 20)
     session.execute(delete(LogTile))
     session.execute(delete(LogPendingHash))
     log_tree.build(session, [log_tree.leaf_hash(leaf_bytes(e))
