@@ -168,14 +168,15 @@ def resumable_job_ids(session: Session) -> list[int]:
                                 .order_by(LookupJob.id)))
 
 
-def _claim(session: Session, job_id: int, now: dt.datetime) -> tuple[RunOutcome | None, LookupJob | None]:
+def _claim(session: Session, job_id: int, now: dt.datetime,
+           lease: dt.timedelta = LEASE) -> tuple[RunOutcome | None, LookupJob | None]:
     """Take the job for this worker, or say why not. A running job whose heartbeat is older than
-    ``LEASE`` belongs to a dead worker and is taken over. Runs in the caller's unit of work."""
+    ``lease`` belongs to a dead worker and is taken over. Runs in the caller's unit of work."""
     job = session.get(LookupJob, job_id)
     if job is None or job.status not in ("queued", "running"):
         return RunOutcome(job.status if job else "missing"), job
-    if job.status == "running" and job.heartbeat_at and now - job.heartbeat_at < LEASE:
-        return RunOutcome("running", retry_in=LEASE - (now - job.heartbeat_at)), job
+    if job.status == "running" and job.heartbeat_at and now - job.heartbeat_at < lease:
+        return RunOutcome("running", retry_in=lease - (now - job.heartbeat_at)), job
     unchanged = (LookupJob.heartbeat_at.is_(None) if job.heartbeat_at is None
                  else LookupJob.heartbeat_at == job.heartbeat_at)
     claimed = session.execute(
@@ -184,7 +185,7 @@ def _claim(session: Session, job_id: int, now: dt.datetime) -> tuple[RunOutcome 
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        return RunOutcome("running", retry_in=LEASE), job
+        return RunOutcome("running", retry_in=lease), job
     session.refresh(job)
     return None, job
 
@@ -192,13 +193,14 @@ def _claim(session: Session, job_id: int, now: dt.datetime) -> tuple[RunOutcome 
 def run_job(
     sessions: sessionmaker, keyring: Keyring, job_id: int, root: Path, *,
     chunk_lines: int = CHUNK_LINES, processes: int = 1, stop_after_chunks: int | None = None,
-    now: dt.datetime | None = None, allow_test_identifiers: bool = True,
+    now: dt.datetime | None = None, allow_test_identifiers: bool = True, lease: dt.timedelta = LEASE,
 ) -> RunOutcome:
     """Run (or resume) a job to its end, checking chunks in ``processes`` processes (results are
     still written and committed in input order). ``stop_after_chunks`` stops after that many
     chunks as a killed worker would, leaving the job ``running``; ``now`` stands for the clock
     when claiming. ``allow_test_identifiers`` False (production) reports demo and sandbox
-    numbers as invalid (``test_identifier``), as the lookup API does.
+    numbers as invalid (``test_identifier``), as the lookup API does. A job whose heartbeat (one
+per chunk) is older than ``lease`` is taken over: its worker died.
 
     A job that cannot go on (its upload is missing or unreadable, a chunk cannot be checked) is
     marked ``failed`` and its files are deleted; the error's type is logged and audited, never
@@ -206,7 +208,7 @@ def run_job(
     ``running``, is taken over once its lease runs out (as after a crash)."""
     with sessions() as session:
         with unit_of_work(session):
-            refused, job = _claim(session, job_id, now or utcnow())
+            refused, job = _claim(session, job_id, now or utcnow(), lease)
         if refused is not None:
             if job is not None and job.status in FINISHED:  # a task delivered again after the end
                 _discard_upload(job_folder(root, job), job.status)

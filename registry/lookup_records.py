@@ -11,8 +11,10 @@ seconds (0: at every call), and when the process exits. The web layer runs the w
   the identifiers checked, opposed and invalid over the period (never an identifier);
 * one transparency record per matched person (keyed hash only), first and last time found.
 
-What a process gathered and had not written yet is lost if it is killed outright (at most
-``interval`` seconds of counts); answers never depend on it.
+Before the answer, each call's record is also appended to the process's local journal
+(``registry.lookup_journal``): what a process gathered and had not written yet survives its
+``kill -9`` and is written by the next process of the node (``replay_orphans``), exactly once.
+Answers never depend on any of it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from registry.audit import record_event
 from registry.db import unit_of_work
+from registry.lookup_journal import (JournalEntry, LookupJournal, already_written, forget_old_batches, mark_written,
+                                     orphans)
 from registry.purposes import Purpose, purpose_from_code
 from registry.transparency import record_sightings
 
@@ -50,12 +54,38 @@ class _Pending:
     def __bool__(self) -> bool:
         return bool(self.counts or self.seen)
 
+    def add(self, entry: JournalEntry) -> None:
+        counts = self.counts.setdefault((entry.client_id, entry.purpose), _Counts())
+        counts.calls += 1
+        counts.identifiers += entry.identifiers
+        counts.opposed += len(entry.opposed_digests)
+        counts.invalid += entry.invalid
+        counts.first = min(counts.first, entry.moment) if counts.first else entry.moment
+        counts.last = max(counts.last, entry.moment) if counts.last else entry.moment
+        if entry.opposed_digests:
+            seen = self.seen.setdefault((entry.warehouse_id, entry.purpose), {})
+            for digest in entry.opposed_digests:
+                first, last = seen.get(digest, (entry.moment, entry.moment))
+                seen[digest] = (min(first, entry.moment), max(last, entry.moment))
+
+    def write(self, session: Session) -> None:
+        """Add the records to ``session``'s transaction."""
+        for (warehouse_id, code), seen in sorted(self.seen.items()):
+            record_sightings(session, warehouse_id, purpose_from_code(code), seen)
+        for (client_id, code), counts in sorted(self.counts.items()):
+            record_event(session, action="api.lookup", actor=f"warehouse:{client_id}", details={
+                "purpose": code, "calls": counts.calls, "identifiers": counts.identifiers,
+                "opposed": counts.opposed, "invalid": counts.invalid,
+                "from": _stamp(counts.first), "to": _stamp(counts.last)})
+
 
 class LookupRecorder:
     """Gathers the records of one process's lookups; thread-safe."""
 
-    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, interval: float, *, journal: LookupJournal | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
+        self.journal = journal
         self._lock = threading.Lock()
         self._pending = _Pending()
         self._pid = os.getpid()
@@ -64,20 +94,14 @@ class LookupRecorder:
 
     def add(self, *, client_id: str, warehouse_id: int, purpose: Purpose, identifiers: int, invalid: int,
             opposed_digests: list[bytes], moment: dt.datetime) -> None:
-        """Count one lookup call and note the people it found opposed."""
+        """Count one lookup call and note the people it found opposed (in the journal first)."""
+        entry = JournalEntry(client_id=client_id, warehouse_id=warehouse_id, purpose=purpose.code,
+                             identifiers=identifiers, invalid=invalid, opposed_digests=list(opposed_digests),
+                             moment=moment)
         with self._lock:
-            counts = self._pending.counts.setdefault((client_id, purpose.code), _Counts())
-            counts.calls += 1
-            counts.identifiers += identifiers
-            counts.opposed += len(opposed_digests)
-            counts.invalid += invalid
-            counts.first = counts.first or moment
-            counts.last = moment
-            if opposed_digests:
-                seen = self._pending.seen.setdefault((warehouse_id, purpose.code), {})
-                for digest in opposed_digests:
-                    first = seen.get(digest, (moment,))[0]
-                    seen[digest] = (first, moment)
+            if self.journal is not None:
+                self.journal.append(entry)
+            self._pending.add(entry)
 
     @property
     def pending(self) -> bool:
@@ -104,21 +128,20 @@ class LookupRecorder:
             return 0
         with self._lock:
             pending, self._pending = self._pending, _Pending()
-        if not pending:
+            sealed = self.journal.seal() if self.journal is not None else []
+        if not pending and not sealed:
             return 0
         try:
             with unit_of_work(session):
-                for (warehouse_id, code), seen in sorted(pending.seen.items()):
-                    record_sightings(session, warehouse_id, purpose_from_code(code), seen)
-                for (client_id, code), counts in sorted(pending.counts.items()):
-                    record_event(session, action="api.lookup", actor=f"warehouse:{client_id}", details={
-                        "purpose": code, "calls": counts.calls, "identifiers": counts.identifiers,
-                        "opposed": counts.opposed, "invalid": counts.invalid,
-                        "from": _stamp(counts.first), "to": _stamp(counts.last)})
+                pending.write(session)
+                mark_written(session, sealed)
         except BaseException:
-            with self._lock:  # keep them for the next write
+            with self._lock:  # keep them for the next write (their journal files stay sealed)
                 self._merge_back(pending)
             raise
+        if self.journal is not None:
+            with self._lock:
+                self.journal.written(sealed)
         return len(pending.counts)
 
     def _merge_back(self, pending: _Pending) -> None:
@@ -140,3 +163,25 @@ class LookupRecorder:
 
 def _stamp(moment: dt.datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def replay_orphans(session: Session, folder) -> int:
+    """Write the records of the journal files that dead processes left in ``folder`` (each in its
+    own transaction, once) and delete the files; returns the number of files replayed."""
+    replayed = 0
+    for orphan in orphans(folder):
+        try:
+            pending = _Pending()
+            for entry in orphan.entries():
+                pending.add(entry)
+            with unit_of_work(session):
+                if not already_written(session, orphan.name):
+                    pending.write(session)
+                    mark_written(session, [orphan.name])
+                    forget_old_batches(session)
+                    replayed += 1
+        except BaseException:
+            orphan.release()
+            raise
+        orphan.done()
+    return replayed

@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_RETENTION_DAYS", 7)
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
     app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
+    app.config.setdefault("JOBS_LEASE_SECONDS", 120)  # a job with no heartbeat for this long is taken over
 
     from portal.api import auth, jobs, pages_only, private, queue, quota, records, transparency_log, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf

@@ -56,7 +56,8 @@ def _build_queue(app: Flask) -> None:
         with app.app_context():
             outcome = run_job(app.extensions["database"], keyring(), job_id, jobs_root(app),
                               processes=int(app.config["JOBS_PROCESSES"]),
-                              allow_test_identifiers=bool(app.config["ALLOW_TEST_IDENTIFIERS"]))
+                              allow_test_identifiers=bool(app.config["ALLOW_TEST_IDENTIFIERS"]),
+                              lease=dt.timedelta(seconds=float(app.config["JOBS_LEASE_SECONDS"])))
         if outcome.retry_in is not None:  # held by a worker that may be alive: look again later
             run_lookup_job.schedule((job_id,), delay=int(outcome.retry_in.total_seconds()) + 1)
 

@@ -5,7 +5,13 @@ process exits.
 The lookup that finds a write due makes it once its answer is sent: its caller does not wait,
 and no thread competes with the requests for the interpreter while they are coming. A
 background thread writes what is left when the traffic stops. With an interval of 0 each call
-writes its own records before it answers."""
+writes its own records before it answers.
+
+Each record is first appended to the process's journal (``registry.lookup_journal``) in
+``API_RECORD_JOURNAL`` (default ``instance/journal/lookups``; a folder local to the node), fsync-ed
+when ``API_RECORD_JOURNAL_SYNC`` is true. The journals a killed process left are written by the
+node's next process: its writer thread looks for them when it starts and at every turn, and with
+an interval of 0 the process's first request does."""
 
 from __future__ import annotations
 
@@ -13,19 +19,25 @@ import atexit
 import os
 import threading
 from functools import partial
+from pathlib import Path
 
 from flask import Flask, Response, current_app
 
-from registry.lookup_records import LookupRecorder
+from registry.lookup_journal import LookupJournal
+from registry.lookup_records import LookupRecorder, replay_orphans
 
 from portal.database import db
 
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("API_RECORD_INTERVAL", 10.0)
-    recorder = LookupRecorder(float(app.config["API_RECORD_INTERVAL"]))
+    app.config.setdefault("API_RECORD_JOURNAL", str(Path(app.instance_path) / "journal" / "lookups"))
+    app.config.setdefault("API_RECORD_JOURNAL_SYNC", False)
+    journal = LookupJournal(Path(app.config["API_RECORD_JOURNAL"]), sync=bool(app.config["API_RECORD_JOURNAL_SYNC"]))
+    recorder = LookupRecorder(float(app.config["API_RECORD_INTERVAL"]), journal=journal)
     app.extensions["lookup_recorder"] = recorder
-    app.extensions["lookup_record_writer"] = _Writer(app, recorder)
+    writer = app.extensions["lookup_record_writer"] = _Writer(app, recorder)
+    app.before_request(writer.ensure_running)
     atexit.register(_write_at_exit, app, recorder)
 
 
@@ -59,9 +71,25 @@ def _write_in_context(app: Flask, recorder: LookupRecorder) -> None:
         write_records(recorder)
 
 
+def replay_journals(app: Flask) -> int:
+    """Write what the node's killed processes left in their journals; a failure is logged and
+    the files are left for the next turn."""
+    with app.app_context():
+        try:
+            replayed = replay_orphans(db.session(), app.extensions["lookup_recorder"].journal.folder)
+        except Exception as error:
+            app.logger.error("lookup journals not replayed yet: %s", type(error).__name__)
+            return 0
+    if replayed:
+        app.logger.warning("lookup journals of %d stopped process(es) replayed", replayed)
+    return replayed
+
+
 class _Writer:
     """One daemon thread per process (a forked child starts its own) that writes the records
-    the requests left: those still pending an interval after a write was due."""
+    the requests left (those still pending an interval after a write was due) and replays the
+    journals of the node's dead processes. Started by the process's first request. With an
+    interval of 0 (every call writes) there is no thread: the first request replays."""
 
     def __init__(self, app: Flask, recorder: LookupRecorder) -> None:
         self.app, self.recorder = app, recorder
@@ -73,14 +101,19 @@ class _Writer:
             return
         with self._lock:
             if self._pid != os.getpid():
-                threading.Thread(target=self._run, name="lookup-records", daemon=True).start()
                 self._pid = os.getpid()
+                if self.recorder.interval <= 0:
+                    replay_journals(self.app)
+                else:
+                    threading.Thread(target=self._run, name="lookup-records", daemon=True).start()
 
     def _run(self) -> None:
         stop = threading.Event()
+        replay_journals(self.app)
         while not stop.wait(self.recorder.interval):
             if self.recorder.claim_write(late=self.recorder.interval):
                 _write_in_context(self.app, self.recorder)
+            replay_journals(self.app)
 
 
 def _write_at_exit(app: Flask, recorder: LookupRecorder) -> None:

@@ -3,7 +3,7 @@
 from alembic import context
 
 from registry import (  # noqa: F401  (their tables join the metadata)
-    account_data, accounts, checkpoints, contact, daily_filings, jobs, log_tree, persons, private_quota,
+    account_data, accounts, checkpoints, contact, daily_filings, jobs, log_tree, lookup_journal, persons, private_quota,
     session_store, staff, statistics, transparency, warehouses,
 )
 from registry.models import Base

@@ -1,0 +1,116 @@
+"""The lookups' records survive ``kill -9``: a gunicorn node holding them in memory is killed
+outright (master and workers), and the node started again writes them from the journal, once.
+Over real HTTP on both engines."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from portal.database import db
+from registry.audit import verify_chain
+from registry.models import AuditEvent
+from registry.transparency import OppositionApplied
+from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.portal.api.test_gunicorn import free_port
+from tests.portal.api.test_lookup import FREE, OPPOSED, file
+
+ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = pytest.mark.db
+
+
+class Node:
+    """A gunicorn node (2 workers) in its own process group, so that it can be killed whole."""
+
+    def __init__(self, database_url: str, folder: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "REGISTRE_ENV_NAME": "development", "REGISTRE_DATABASE_URL": database_url,
+                    "REGISTRE_INSTANCE_PATH": str(folder / "instance"),
+                    "REGISTRE_IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "REGISTRE_OPRF_KEY": TEST_OPRF_KEY,
+                    "REGISTRE_API_RATE_LIMIT": "100000 per minute",
+                    "REGISTRE_API_RECORD_INTERVAL": "3600",  # held in memory: only the journal has them
+                    "REGISTRE_API_RECORD_JOURNAL": str(folder / "journal")}
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(600):  # wait for it to listen (no assertion on time)
+            try:
+                requests.get(self.url + "/api/v1/health", timeout=5)
+                return
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+def lookup_events(app):
+    with app.app_context():
+        events = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all()
+        return [json.loads(event.details) for event in events]
+
+
+def applied(app) -> int:
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(OppositionApplied))
+
+
+def wait_until(condition):
+    for _ in range(600):
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    return condition()
+
+
+def test_records_held_by_a_node_killed_outright_are_written_by_its_next_start(api_app, live, database_url, tmp_path):
+    file(database_url, OPPOSED)
+    credentials = live.create_warehouse("EDS kill -9")
+    node = Node(database_url, tmp_path)
+    node.start()
+    try:
+        token = requests.post(node.url + "/api/v1/token", data={"grant_type": "client_credentials"}, timeout=60,
+                              auth=(credentials["client_id"], credentials["client_secret"])).json()["access_token"]
+        headers = {"Authorization": "Bearer " + token}
+        statuses = [requests.post(node.url + "/api/v1/lookup", headers=headers, timeout=60,
+                                  json={"purpose": "research", "identifiers": [OPPOSED, FREE, "123"]}).status_code
+                    for _ in range(12)]
+        assert statuses == [200] * 12
+        node.kill()
+        assert lookup_events(api_app) == [] and applied(api_app) == 0  # nothing written before the kill
+        journals = list((tmp_path / "journal").glob("*.jsonl"))
+        assert journals
+        kept = b"".join(path.read_bytes() for path in journals)
+        assert OPPOSED.encode() not in kept and FREE.encode() not in kept  # keyed hashes and counts only
+
+        node.start()  # its first request (the health check) starts the writer, which replays
+        written = wait_until(lambda: sum(event["calls"] for event in lookup_events(api_app)) == 12)
+        assert written, lookup_events(api_app)
+        events = lookup_events(api_app)
+        assert sum(e["identifiers"] for e in events) == 36
+        assert sum(e["opposed"] for e in events) == 12 and sum(e["invalid"] for e in events) == 12
+        assert applied(api_app) == 1
+        assert wait_until(lambda: not list((tmp_path / "journal").glob("*.jsonl")))
+    finally:
+        node.stop()
+    assert sum(event["calls"] for event in lookup_events(api_app)) == 12  # a clean stop adds nothing
+    with api_app.app_context():
+        assert verify_chain(db.session()).ok
