@@ -84,8 +84,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--extra-users", default="[]", help="more users' claims, as a JSON list (tests)")
+    parser.add_argument("--extra-users-file", help="a JSON file of more users' claims (deploy/cluster's citizens)")
     args = parser.parse_args()
-    serve(args.port, users(json.loads(args.extra_users)))
+    extra = json.loads(args.extra_users)
+    if args.extra_users_file:
+        with open(args.extra_users_file, encoding="utf-8") as source:
+            extra += json.load(source)
+    serve(args.port, users(extra))
 
 
 if __name__ == "__main__":
