@@ -4,7 +4,11 @@ For each identifier: normalise, validate (a bad one gets its reason and never fa
 hash under the current key; then the process's membership index (``registry.membership``)
 picks out the few candidates whose 8-byte key is opposed, and one query per chunk confirms them
 on the full digest. The query goes through the raw driver: SQLAlchemy's per-statement cost is
-2-3x the driver's on this path, and the statement is trivial. Reads only; safe on a replica.
+2-3x the driver's on this path, and the statement is trivial.
+
+Reads only, but never on an asynchronous replica: a lookup must see every opposition acknowledged
+before it started, and a standby may not have applied it yet. Lookups read the primary (the
+libpq URL's ``target_session_attrs=read-write``); see the README's "Production" section.
 """
 
 from __future__ import annotations
