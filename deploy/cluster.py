@@ -175,6 +175,8 @@ class Cluster:
         if self.state_file.exists() and self.running():
             raise SystemExit(f"a cluster already runs in {self.dir} (deploy/cluster down first)")
         self.dir.mkdir(parents=True, exist_ok=True)
+        if AS_ROOT:
+            self.dir.chmod(0o755)  # the postgres user reaches its data folders inside
         self.state = {"ports": {name: free_port() for name in
                                 ("pg-primary", "pg-standby", "redis", "provider", "app1", "app2", "public",
                                  "internal")},
@@ -385,7 +387,7 @@ defaults
     timeout server 300s
     timeout http-request 30s
     retries 3
-    retry-on conn-failure
+    retry-on conn-failure empty-response
     option redispatch
     option forwardfor
     option http-buffer-request
