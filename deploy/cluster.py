@@ -57,7 +57,7 @@ VENV_BIN = Path(sys.executable).parent
 AS_ROOT = os.geteuid() == 0
 PROGRAMS = ("pg-primary", "pg-standby", "redis", "provider", "app1", "app2", "worker", "haproxy")
 APP_NODES = ("app1", "app2")
-CITIZENS = 40
+CITIZENS = 200
 
 
 def pg_bin() -> Path:
@@ -252,10 +252,10 @@ class Cluster:
 
     def _make_citizens(self) -> None:
         """Citizens of the staging provider whose numbers are ordinary (not the demo ones, which
-        staging refuses as production does): born in Bordeaux (33063), one a day from 1960."""
+        staging refuses as production does): born in Bordeaux (33063), every 53 days from 1960."""
         people = []
         for n in range(CITIZENS):
-            born = dt.date(1960, 1, 1) + dt.timedelta(days=397 * n)
+            born = dt.date(1960, 1, 1) + dt.timedelta(days=53 * n)
             sex = 1 + n % 2
             body = f"{sex}{born.year % 100:02d}{born.month:02d}33063{100 + n:03d}"
             nir = body + f"{97 - int(body) % 97:02d}"

@@ -20,6 +20,8 @@ CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 class Citizen:
     sub: str
     nir: str
+    gender: str
+    birthdate: str
 
 
 class ClusterClient:
@@ -43,7 +45,7 @@ class ClusterClient:
 
     def citizens(self) -> list[Citizen]:
         people = json.loads(self.cluster.path("keys", "citizens.json").read_text())
-        return [Citizen(person["sub"], person["nir"]) for person in people]
+        return [Citizen(person["sub"], person["nir"], person["gender"], person["birthdate"]) for person in people]
 
     # -- citizens --------------------------------------------------------------------------
     def sign_in(self, http: requests.Session, sub: str) -> requests.Response:
@@ -67,6 +69,39 @@ class ClusterClient:
         return http.post(self.public + "/mon-espace/opposition", allow_redirects=False, timeout=self.timeout,
                          headers={"Referer": form.url},  # over https, the CSRF check wants the page it came from
                          data={"nir": nir, "scope": "all", "confirm": "y", "csrf_token": token.group(1)})
+
+    # -- agents (through the internal listener) ---------------------------------------------
+    def create_agent(self, email: str, password: str) -> None:
+        self.cluster.flask("staff", "create", email, "--role", "agent", input=f"{password}\n{password}\n")
+
+    def agent_sign_in(self, http: requests.Session, email: str, password: str) -> requests.Response:
+        """Password, then the TOTP code from the secret the first sign-in shows for enrolment."""
+        import pyotp
+
+        page = http.get(self.internal + "/staff/connexion", timeout=self.timeout)
+        first = http.post(self.internal + "/staff/connexion", allow_redirects=False, timeout=self.timeout,
+                          headers={"Referer": page.url},
+                          data={"email": email, "password": password, "csrf_token": CSRF.search(page.text).group(1)})
+        if first.status_code != 302:
+            return first
+        page = http.get(self.internal + "/staff/connexion/code", timeout=self.timeout)
+        secret = re.search(r"data-totp-secret>([A-Z2-7 ]+)<", page.text)
+        if secret is None:
+            return page
+        code = pyotp.TOTP(secret.group(1).replace(" ", "")).now()
+        return http.post(self.internal + "/staff/connexion/code", allow_redirects=False, timeout=self.timeout,
+                         headers={"Referer": page.url}, data={"code": code, "csrf_token": CSRF.search(page.text).group(1)})
+
+    def agent_files(self, http: requests.Session, person: Citizen) -> requests.Response:
+        """An agent files at the counter for ``person`` (every purpose); 302 to the receipt."""
+        form = http.get(self.internal + "/staff/depot", timeout=self.timeout)
+        token = CSRF.search(form.text)
+        if form.status_code != 200 or token is None:
+            return form
+        return http.post(self.internal + "/staff/depot", allow_redirects=False, timeout=self.timeout,
+                         headers={"Referer": form.url},
+                         data={"identifier": person.nir, "sex": person.gender, "birthdate": person.birthdate,
+                               "channel": "counter", "request": "all", "csrf_token": token.group(1)})
 
     # -- warehouses ------------------------------------------------------------------------
     def create_warehouse(self, name: str) -> dict:
