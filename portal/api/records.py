@@ -9,7 +9,8 @@ writes its own records before it answers.
 
 Each record is first appended to the process's journal (``registry.lookup_journal``) in
 ``API_RECORD_JOURNAL`` (default ``instance/journal/lookups``; a folder local to the node), fsync-ed
-when ``API_RECORD_JOURNAL_SYNC`` is true. The journals a killed process left are written by the
+when ``API_RECORD_JOURNAL_SYNC`` is true (an empty folder turns the journal off, outside
+production only: ``bench/lookup_journal.py`` measures it against no journal). The journals a killed process left are written by the
 node's next process: its writer thread looks for them when it starts and at every turn, and with
 an interval of 0 the process's first request does."""
 
@@ -26,6 +27,7 @@ from flask import Flask, Response, current_app
 from registry.lookup_journal import LookupJournal
 from registry.lookup_records import LookupRecorder, replay_orphans
 
+from portal.config import ConfigurationError
 from portal.database import db
 
 
@@ -33,7 +35,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_RECORD_INTERVAL", 10.0)
     app.config.setdefault("API_RECORD_JOURNAL", str(Path(app.instance_path) / "journal" / "lookups"))
     app.config.setdefault("API_RECORD_JOURNAL_SYNC", False)
-    journal = LookupJournal(Path(app.config["API_RECORD_JOURNAL"]), sync=bool(app.config["API_RECORD_JOURNAL_SYNC"]))
+    journal = None
+    if app.config["API_RECORD_JOURNAL"]:
+        journal = LookupJournal(Path(app.config["API_RECORD_JOURNAL"]), sync=bool(app.config["API_RECORD_JOURNAL_SYNC"]))
+    elif app.config["PRODUCTION"]:
+        raise ConfigurationError("REGISTRE_API_RECORD_JOURNAL is empty: production journals the lookups' records")
     recorder = LookupRecorder(float(app.config["API_RECORD_INTERVAL"]), journal=journal)
     app.extensions["lookup_recorder"] = recorder
     writer = app.extensions["lookup_record_writer"] = _Writer(app, recorder)
@@ -75,8 +81,11 @@ def replay_journals(app: Flask) -> int:
     """Write what the node's killed processes left in their journals; a failure is logged and
     the files are left for the next turn."""
     with app.app_context():
+        journal = app.extensions["lookup_recorder"].journal
+        if journal is None:
+            return 0
         try:
-            replayed = replay_orphans(db.session(), app.extensions["lookup_recorder"].journal.folder)
+            replayed = replay_orphans(db.session(), journal.folder)
         except Exception as error:
             app.logger.error("lookup journals not replayed yet: %s", type(error).__name__)
             return 0
