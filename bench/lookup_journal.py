@@ -5,7 +5,7 @@ every record (which survives the machine's crash), in the same run.
     .venv/bin/python -m bench.lookup_journal [--count 200000] [--seconds 10] [--engines sqlite,postgresql]
 
 For each engine: one database of ``--count`` oppositions, then gunicorn (2 workers) started once
-per mode, in turn, three rounds; single-identifier lookups of an opposed person (so each call
+per mode, three rounds in rotating order; single-identifier lookups of an opposed person (so each call
 journals a sighting) at concurrency 16 with ``wrk``. Prints the median requests/s, p50 and p99 of
 each mode, and each as a share of the no-journal figure.
 """
@@ -57,9 +57,10 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
                                             check=True).stdout)
     body = json.dumps({"purpose": "research", "identifiers": [stored[0]]})
     figures = {mode: [] for mode in MODES}
-    for _ in range(3):
-        for mode, settings in MODES.items():
-            figures[mode].append(measure({**env, **settings}, args.seconds, body, credentials, folder))
+    order = list(MODES)
+    for round_ in range(3):  # each round in another order, so that a drift of the machine is shared
+        for mode in order[round_:] + order[:round_]:
+            figures[mode].append(measure({**env, **MODES[mode]}, args.seconds, body, credentials, folder))
     base = statistics.median(f[0] for f in figures["no journal"])
     print(f"\n== {name}: single lookups of an opposed person, concurrency 16, median of 3")
     for mode, runs in figures.items():

@@ -114,3 +114,12 @@ def test_records_held_by_a_node_killed_outright_are_written_by_its_next_start(ap
     assert sum(event["calls"] for event in lookup_events(api_app)) == 12  # a clean stop adds nothing
     with api_app.app_context():
         assert verify_chain(db.session()).ok
+
+
+def test_production_refuses_to_run_without_the_journal(database_url, tmp_path):
+    from portal import create_app
+    from portal.config import ConfigurationError
+    from tests.conftest import production_config
+
+    with pytest.raises(ConfigurationError, match="REGISTRE_API_RECORD_JOURNAL"):
+        create_app(production_config(DATABASE_URL=database_url, INSTANCE_PATH=str(tmp_path), API_RECORD_JOURNAL=""))
