@@ -7,7 +7,7 @@ sign citizens in with a local identity provider over http on loopback, and says 
 
 Production and staging refuse to start, naming every setting to fix at once, without the
 session secret, the facts of the legal notice and of the help channels, a shared limiter
-storage, or the number of trusted proxies in front (``REGISTRE_TRUSTED_PROXIES``, which also
+storage, a shared job queue (Redis), or the number of trusted proxies in front (``REGISTRE_TRUSTED_PROXIES``, which also
 tells ``ProxyFix`` how many ``X-Forwarded-*`` hops to believe, so that limits key on the
 client and not on the proxy). They also refuse the development identifier keys.
 """
@@ -91,6 +91,9 @@ def production_problems(config) -> list[str]:
     if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
         problems.append("REGISTRE_RATELIMIT_STORAGE_URI is memory:// (each process would count alone): "
                         "set a shared storage such as redis://")
+    if not str(config.get("JOBS_QUEUE_URL") or "").startswith(("redis://", "rediss://")):
+        problems.append("REGISTRE_JOBS_QUEUE_URL is not a redis:// URL (a queue file would be seen by one "
+                        "machine only): set the shared Redis")
     if trusted_proxies(config) is None:
         problems.append("REGISTRE_TRUSTED_PROXIES is not set: give the number of proxies in front "
                         "(0 when clients connect directly)")

@@ -42,7 +42,8 @@ def production_config(**settings) -> dict:
         "ENV_NAME": "production", "SECRET_KEY": "s" * 32,
         "IDENTIFIER_KEY": "prod-1:" + "ab" * 32, "OPRF_KEY": "prod-oprf-1:" + "cd" * 32,
         "LOG_SIGNING_KEY": "prod-log-1:" + "ef" * 32,
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0", "TRUSTED_PROXIES": 0,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0", "JOBS_QUEUE_URL": "redis://127.0.0.1:9/2",
+        "TRUSTED_PROXIES": 0,
         **facts, **settings,
     }
 

@@ -46,6 +46,8 @@ def test_the_app_runs_in_production_unless_told_otherwise(monkeypatch, tmp_path)
     ("OPERATOR_NAME", None, "REGISTRE_OPERATOR_NAME"),
     ("COUNTERS", "", "REGISTRE_COUNTERS"),
     ("RATELIMIT_STORAGE_URI", "memory://", "REGISTRE_RATELIMIT_STORAGE_URI"),
+    ("JOBS_QUEUE_URL", None, "REGISTRE_JOBS_QUEUE_URL"),
+    ("JOBS_QUEUE_URL", "sqlite:///instance/jobs-queue.db", "REGISTRE_JOBS_QUEUE_URL"),
     ("TRUSTED_PROXIES", None, "REGISTRE_TRUSTED_PROXIES"),
     ("TRUSTED_PROXIES", "two", "REGISTRE_TRUSTED_PROXIES"),
     ("TRUSTED_PROXIES", -1, "REGISTRE_TRUSTED_PROXIES"),
