@@ -6,3 +6,14 @@ def post_worker_init(worker):
     from portal.api import warm_up
 
     warm_up(worker.wsgi)
+
+
+def child_exit(server, worker):
+    """With the metrics of several processes (``PROMETHEUS_MULTIPROC_DIR``), drop a dead
+    worker's live gauges (its counters stay in the sums)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -17,7 +17,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load_config(app, test_config)
 
     from portal import (api, assets, auth, campaigns, citizen, cli, converters, easyread, errors, extensions, help,
-                        keys, learning, log_privacy, mydata, pages, security, sessions, staff, statistics, trust)
+                        keys, learning, log_privacy, mydata, operations, pages, security, sessions, staff,
+                        statistics, trust)
     from portal.database import db
 
     converters.init_app(app)  # before any route is added
@@ -41,5 +42,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     statistics.init_app(app)
     learning.init_app(app)
     campaigns.init_app(app)
+    operations.init_app(app)  # after the blueprints and session wiring: it wraps the WSGI app
     errors.init_app(app)  # last: the error pages see every blueprint
     return app

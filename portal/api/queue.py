@@ -19,6 +19,7 @@ from registry.jobs import discard_finished_inputs, purge_expired_jobs, resumable
 
 from portal.database import db
 from portal.keys import keyring
+from portal.operations.metrics import count_job_runs
 
 
 def make_huey(app: Flask):
@@ -52,6 +53,7 @@ def _build_queue(app: Flask) -> None:
     huey = make_huey(app)
 
     @huey.task(name="run_lookup_job")
+    @count_job_runs(app)  # lines checked and jobs finished, in the node's metrics
     def run_lookup_job(job_id: int) -> None:
         with app.app_context():
             outcome = run_job(app.extensions["database"], keyring(), job_id, jobs_root(app),

@@ -26,6 +26,7 @@ from portal.api.openapi import openapi_document
 from portal.api.problems import ApiProblem
 from portal.database import db
 from portal.keys import keyring
+from portal.operations.metrics import count_lookup
 from portal.security import client_key, limiter
 
 MAX_BATCH = 10_000
@@ -135,6 +136,7 @@ def lookup():
     charge(api_quota())
     opposed = len(answer.opposed_digests)
     invalid = len(identifiers) - opposed - answer.opposed.count(False)
+    count_lookup(len(identifiers), opposed)
     lookup_recorder().add(client_id=client.client_id, warehouse_id=client.warehouse_id, purpose=purpose,
                           identifiers=len(identifiers), invalid=invalid, opposed_digests=answer.opposed_digests,
                           moment=checked_at)
