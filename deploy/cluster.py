@@ -179,7 +179,7 @@ class Cluster:
             self.dir.chmod(0o755)  # the postgres user reaches its data folders inside
         self.state = {"ports": {name: free_port() for name in
                                 ("pg-primary", "pg-standby", "redis", "provider", "app1", "app2", "public",
-                                 "internal")},
+                                 "internal", "worker-metrics")},
                       "app_settings": settings, "primary": "pg-primary", "standby": "pg-standby"}
         for folder in ("keys", "logs", "shared/jobs", "redis", "tls", "nodes"):
             self.path(folder).mkdir(parents=True, exist_ok=True)
@@ -365,8 +365,8 @@ class Cluster:
         for node in APP_NODES:
             sections.append(program(node, fresh_metrics(node, f"{gunicorn} -w 2 --threads 4 -b 127.0.0.1:{ports[node]} "
                                                               f"--graceful-timeout 10 wsgi:app"), env=self.app_env(node)))
-        sections.append(program("worker", fresh_metrics("worker", f"{VENV_BIN / 'flask'} registry jobs-worker --workers 2"),
-                                env=self.app_env("worker")))
+        worker = f"{VENV_BIN / 'flask'} registry jobs-worker --workers 2 --metrics-port {ports['worker-metrics']}"
+        sections.append(program("worker", fresh_metrics("worker", worker), env=self.app_env("worker")))
         sections.append(program("haproxy", f"/usr/sbin/haproxy -db -f {self.path('haproxy.cfg')}"))
         self.path("supervisord.conf").write_text("\n".join(sections))
         self.path("supervisord.conf").chmod(0o600)
@@ -473,6 +473,7 @@ backend app_nodes
         print(f"primary: {status['primary']}  standby: {status['standby'] or '-'}  replication: {status['replication']}")
         print(f"public:   {status['public']}   (TLS certificate: {self.path('tls', 'certificate.pem')})")
         print(f"internal: {status['internal']}  (agents, /metrics, probes)")
+        print(f"worker metrics: http://127.0.0.1:{self.state['ports']['worker-metrics']}/metrics")
 
     def down(self, purge: bool) -> None:
         if self.running():

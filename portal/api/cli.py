@@ -83,10 +83,17 @@ def purge_jobs_command() -> None:
 
 @click.command("jobs-worker")
 @click.option("--workers", default=2, show_default=True)
+@click.option("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT")
 @with_appcontext
-def jobs_worker_command(workers: int) -> None:
+def jobs_worker_command(workers: int, metrics_port: int | None) -> None:
     """Run the cohort-job consumer (Huey), after queueing again the jobs a stop interrupted."""
+    from flask import current_app
+
     from portal.api.queue import enqueue_resumable_jobs, get_queue
+    from portal.operations.metrics import serve_metrics
+
+    if metrics_port:
+        serve_metrics(current_app._get_current_object(), metrics_port)
 
     with unit_of_work(db.session()):
         resumed = enqueue_resumable_jobs()

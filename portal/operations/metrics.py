@@ -183,6 +183,21 @@ def exposition(app: Flask) -> bytes:
     return generate_latest(_Together(REGISTRY, DatabasePools(app)))
 
 
+def serve_metrics(app: Flask, port: int, address: str = "127.0.0.1") -> None:
+    """Serve the same exposition on ``address:port`` from a thread: the job worker, which has no
+    web server of its own (``flask registry jobs-worker --metrics-port``)."""
+    from prometheus_client import start_http_server
+
+    if multiprocess_mode():
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    start_http_server(port, addr=address, registry=registry)
+
+
 def metrics_view():
     if not current_app.config["METRICS_ENABLED"]:
         abort(404)

@@ -57,6 +57,9 @@ def test_a_job_whose_worker_is_killed_is_resumed_and_finishes_exactly_once(clien
     rows = result.text.splitlines()
     assert rows[0] == "line,status,reason" and len(rows) == lines + 1
     assert [int(row.split(",", 1)[0]) for row in rows[1:]] == list(range(1, lines + 1))  # each line once, in order
+    worker_metrics = requests.get(f"http://127.0.0.1:{cluster.state['ports']['worker-metrics']}/metrics", timeout=30)
+    finished = [line for line in worker_metrics.text.splitlines() if line.startswith("registre_jobs_finished_total")]
+    assert finished == ['registre_jobs_finished_total{status="done"} 1.0']  # counted by the worker that finished it
 
 
 def test_the_public_proxy_hides_metrics_probes_and_the_back_office(client):
