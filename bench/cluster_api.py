@@ -41,7 +41,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
     folder = Path(tempfile.mkdtemp(prefix="registre-cluster-api-"))
-    cluster = Cluster(folder / "cluster")
+    cluster = Cluster(folder)
     cluster.up(LOAD_SETTINGS)
     try:
         client = ClusterClient(cluster)
@@ -77,7 +77,6 @@ def main() -> None:
                   f"   batches {BATCH * statistics.median(r[0] for r in many):>10,.0f} ids/s")
     finally:
         cluster.down(purge=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def fill_with_key(url: str, count: int, key_line: str) -> list[str]:

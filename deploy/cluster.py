@@ -177,6 +177,8 @@ class Cluster:
         self.dir.mkdir(parents=True, exist_ok=True)
         if AS_ROOT:
             self.dir.chmod(0o755)  # the postgres user reaches its data folders inside
+            if subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(self.dir)]).returncode != 0:
+                raise SystemExit(f"the postgres user cannot reach {self.dir}: choose a folder whose parents it may enter")
         self.state = {"ports": {name: free_port() for name in
                                 ("pg-primary", "pg-standby", "redis", "provider", "app1", "app2", "public",
                                  "internal", "worker-metrics")},

@@ -20,7 +20,7 @@ from registry.models import AuditEvent
 from registry.transparency import OppositionApplied
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
 from tests.portal.api.test_gunicorn import free_port
-from tests.portal.api.test_lookup import FREE, OPPOSED, file
+from tests.portal.api.test_lookup import FREE, OPPOSED, file, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -71,14 +71,6 @@ def lookup_events(app):
 def applied(app) -> int:
     with app.app_context():
         return db.session().scalar(select(func.count()).select_from(OppositionApplied))
-
-
-def wait_until(condition):
-    for _ in range(600):
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    return condition()
 
 
 def test_records_held_by_a_node_killed_outright_are_written_by_its_next_start(api_app, live, database_url, tmp_path):
