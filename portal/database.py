@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.db import KeptConnections, create_database_engine, create_reader_engine
+from registry.db import KeptConnections, create_database_engine, create_reader_engine, unavailable
 
 
 class Database:
@@ -45,9 +45,22 @@ class Database:
 
     @staticmethod
     def _close_session(_exc: BaseException | None) -> None:
+        """End the request's session. Its connection may have died meanwhile (the primary was
+        killed, a failover): the rollback then fails, and the answer already made must still go
+        out, so that failure is logged and the connection dropped from the pool."""
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            current_app.logger.warning("database connection lost at the end of a request: %s", type(error).__name__)
+            try:
+                session.invalidate()
+            except Exception as again:  # the connection is gone either way
+                current_app.logger.warning("connection not invalidated: %s", type(again).__name__)
 
 
 db = Database()

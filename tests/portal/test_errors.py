@@ -81,3 +81,25 @@ def test_too_many_requests_show_the_429_page_in_english(app):
     form = {"topic": "question", "body": "Bonjour"}
     assert client.post("/en/aide/contact", data=form).status_code == 303
     assert_error_page(client.post("/en/aide/contact", data=form), 429, "Too many requests", "en")
+
+
+@pytest.mark.db
+def test_a_connection_lost_during_a_request_does_not_turn_its_answer_into_a_500(failing_app, database_url, caplog):
+    """A failover: the server ends the request's connection after the page was made. The rollback
+    at the end of the request fails; the page still goes out, the failure is logged by type."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server that ends connections is PostgreSQL's case")
+    from sqlalchemy import text
+
+    from tests.registry.test_db_pool import terminate
+
+    def read_then_lose_the_connection():
+        pid = db.session().execute(text("SELECT pg_backend_pid()")).scalar()  # a transaction is open
+        terminate(database_url, pid)
+        return "page made"
+
+    failing_app.add_url_rule("/essai/bascule", "failover", read_then_lose_the_connection)
+    response = failing_app.test_client().get("/essai/bascule")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "page made")
+    assert "database connection lost at the end of a request: OperationalError" in caplog.text
+    assert failing_app.test_client().get("/essai/bascule").status_code == 200  # the pool gave a live one
