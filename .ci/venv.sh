@@ -21,15 +21,17 @@ ensure_venv() {
   .venv/bin/pybabel -q compile -d translations
 }
 
-# Install the front-end packages (design system, axe-core) with npm ci when node_modules is
-# missing or package-lock.json changed. Package scripts are never run (.npmrc).
+# Install the front-end packages (design system, the DejaVu fonts of the PDFs, axe-core) with
+# npm ci when node_modules is missing or package-lock.json changed. Package scripts are never
+# run (.npmrc).
 ensure_node_modules() {
   if ! command -v npm >/dev/null; then
     echo "npm is missing: install Node.js and npm (apt-get install nodejs npm)" >&2
     return 1
   fi
   local stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
-  if [ ! -f "$stamp" ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/@gouvfr/dsfr/dist ]; then
+  if [ ! -f "$stamp" ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/@gouvfr/dsfr/dist ] \
+     || [ ! -d node_modules/dejavu-fonts-ttf/ttf ]; then
     echo "Installing the front-end packages (npm ci) ..."
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
     touch "$stamp"

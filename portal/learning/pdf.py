@@ -7,15 +7,10 @@ from flask_babel import force_locale, format_date, gettext as _
 from campaigns.attestations import format_code
 from campaigns.learning_models import Attestation
 
-
-def _latin1(text: str) -> str:
-    """fpdf2's core fonts are Latin-1: French is fine, anything else becomes '?' rather than failing."""
-    return text.replace("\u2019", "'").replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
+from portal.pdf import SANS, Document
 
 
 def attestation_pdf(attestation: Attestation, verify_url: str) -> bytes:
-    from fpdf import FPDF
-
     with force_locale(attestation.locale):
         rows = [
             (_("Nom"), attestation.holder_name),
@@ -31,24 +26,22 @@ def attestation_pdf(attestation: Attestation, verify_url: str) -> bytes:
         service = _("Registre national d'opposition")
         footer = _("Vérifiez cette attestation sur %(url)s avec le code et le score.", url=verify_url)
 
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(title))
-    pdf.set_creator(_latin1(service))
+    pdf = Document(title, creator=service, margins=(10, 10, 10))
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 8, _latin1("République française"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 8, _latin1(service), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "B", 11)
+    pdf.cell(0, 8, "République française", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "", 11)
+    pdf.cell(0, 8, service, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
-    pdf.set_font("Helvetica", "B", 20)
-    pdf.cell(0, 12, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "B", 20)
+    pdf.cell(0, 12, title, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     for label, value in rows:
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(60, 9, _latin1(label))
-        pdf.set_font("Helvetica", "", 12)
-        pdf.multi_cell(0, 9, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(SANS, "B", 12)
+        pdf.cell(60, 9, label)
+        pdf.set_font(SANS, "", 12)
+        pdf.multi_cell(0, 9, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
-    pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 6, _latin1(footer))
+    pdf.set_font(SANS, "", 10)
+    pdf.multi_cell(0, 6, footer)
     return bytes(pdf.output())

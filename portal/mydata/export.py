@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import format_datetime, gettext as _
-from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from registry.account_data import AccountRecord
@@ -25,7 +24,7 @@ from registry.purposes import purposes_of
 from registry.visibility import ClaimRecord, PersonRecord
 
 from portal.citizen import labels
-from portal.receipts import _latin1
+from portal.pdf import SANS, Document
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -140,26 +139,29 @@ def export_document(session: Session, record: AccountRecord) -> dict:
     }
 
 
-def _row(pdf: FPDF, label: str, value: str) -> None:
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.multi_cell(0, 5, _latin1(label), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+def _row(pdf: Document, label: str, value: str) -> None:
+    pdf.set_font(SANS, "B", 10)
+    pdf.multi_cell(0, 5, str(label), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "", 10)
+    pdf.multi_cell(0, 5, str(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
 
 
-def _heading(pdf: FPDF, text: str, size: int = 13) -> None:
-    pdf.ln(3 if size >= 13 else 1)
-    pdf.set_font("Helvetica", "B", size)
-    pdf.multi_cell(0, 7 if size >= 13 else 6, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+def _heading(pdf: Document, text: str, size: int = 13) -> None:
+    """A heading, kept on the page of the row or line that follows it."""
+    space, height = (3, 7) if size >= 13 else (1, 6)
+    pdf.keep_with_next(space + height + 11)
+    pdf.ln(space)
+    pdf.set_font(SANS, "B", size)
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def _line(pdf: FPDF, text: str) -> None:
-    pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+def _line(pdf: Document, text: str) -> None:
+    pdf.set_font(SANS, "", 10)
+    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def _person_pdf(pdf: FPDF, session: Session, person: PersonRecord) -> None:
+def _person_pdf(pdf: Document, session: Session, person: PersonRecord) -> None:
     _heading(pdf, _("Mon opposition"))
     if person.state.active:
         status = _("Opposition en vigueur") + " : " + _purpose_labels(person.state.purposes)
@@ -193,7 +195,7 @@ def _person_pdf(pdf: FPDF, session: Session, person: PersonRecord) -> None:
         _row(pdf, f"{format_datetime(version.effective_at, 'short')} - {labels.person_action(version)}", details)
 
 
-def _claim_pdf(pdf: FPDF, record: ClaimRecord) -> None:
+def _claim_pdf(pdf: Document, record: ClaimRecord) -> None:
     claim = record.claim
     _heading(pdf, _("Ma demande : %(whom)s", whom=_claim_label(claim)))
     if claim.active:
@@ -214,21 +216,18 @@ def _claim_pdf(pdf: FPDF, record: ClaimRecord) -> None:
 
 
 def export_pdf(session: Session, record: AccountRecord) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_compression(False)
-    pdf.set_title(_latin1(_("Mes données")))
-    pdf.set_margins(18, 18, 18)
+    pdf = Document(_("Mes données"), creator=_("Registre national d'opposition"), margins=(18, 18, 18))
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_font(SANS, "B", 10)
     pdf.multi_cell(0, 5, "RÉPUBLIQUE\nFRANÇAISE", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 8, _latin1(_("Mes données au Registre national d'opposition")), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, _latin1(_("Document établi le %(date)s.", date=format_datetime(record.generated_at, "long"))), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "B", 16)
+    pdf.multi_cell(0, 8, _("Mes données au Registre national d'opposition"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "", 10)
+    pdf.multi_cell(0, 5, _("Document établi le %(date)s.", date=format_datetime(record.generated_at, "long")), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(0, 7, _latin1(_("Mon compte")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "B", 13)
+    pdf.multi_cell(0, 7, _("Mon compte"), new_x="LMARGIN", new_y="NEXT")
     account, view = record.account, record.view
     _row(pdf, _("Fournisseur d'identité"), account.issuer)
     _row(pdf, _("Identifiant chez le fournisseur d'identité"), account.subject)
@@ -239,6 +238,6 @@ def export_pdf(session: Session, record: AccountRecord) -> bytes:
     for claim in view.claims:
         _claim_pdf(pdf, claim)
     pdf.ln(4)
-    pdf.set_font("Helvetica", "I", 9)
-    pdf.multi_cell(0, 5, _latin1(_("Le registre ne garde ni votre numéro de sécurité sociale en clair, ni votre nom, ni votre date de naissance, ni votre adresse IP.")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(SANS, "I", 9)
+    pdf.multi_cell(0, 5, _("Le registre ne garde ni votre numéro de sécurité sociale en clair, ni votre nom, ni votre date de naissance, ni votre adresse IP."), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -1,21 +1,10 @@
 """The attestation PDF carries what the issue asks: name, identifier, module and version, duration, date, score, code."""
 
 import datetime as dt
-import re
-import zlib
 
 from campaigns.learning_models import Attestation
 from portal.learning.pdf import attestation_pdf
-
-
-def pdf_text(data: bytes) -> str:
-    text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            text.append(stream.decode("latin-1"))
-    return "\n".join(text)
+from tests.pdf_text import pdf_text
 
 
 def test_the_pdf_names_the_holder_module_version_duration_date_score_and_code(app):
@@ -29,7 +18,7 @@ def test_the_pdf_names_the_holder_module_version_duration_date_score_and_code(ap
         data = attestation_pdf(attestation, verify_url="https://registre.example/attestations/verification")
     assert data.startswith(b"%PDF")
     text = pdf_text(data)
-    for expected in ("Camille Martin-Durand", "899700218896", "Informer un patient", "(3)", "20 minutes",
+    for expected in ("Camille Martin-Durand", "899700218896", "Informer un patient", "Version du module 3", "20 minutes",
                      "28 novembre 2026", "80 %", "ABCD-EFGH-JKMN", "Attestation de formation"):
         assert expected in text, expected
 

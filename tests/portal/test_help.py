@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from portal.database import db
 from registry.contact import ContactMessage
+from tests.pdf_text import pdf_text
 
 MARIE_NIR = "2 85 02 2A 004 123 55"
 PENDING_NIR = "4 91 07 69 123 045 40"  # sex digit 4: a number pending registration
@@ -50,15 +51,15 @@ def test_the_other_channels_page_explains_phone_counter_and_post(client):
     assert "REGISTRE_PHONE_NUMBER" in page and "REGISTRE_POSTAL_ADDRESS" in page
 
 
-@pytest.mark.parametrize(("path", "title"), [
-    ("/aide/formulaire-papier.pdf", b"Formulaire d'opposition"),
-    ("/en/aide/formulaire-papier.pdf", b"Form to oppose the reuse of health data"),
+@pytest.mark.parametrize(("path", "title", "agents_box"), [
+    ("/aide/formulaire-papier.pdf", "Formulaire d'opposition", "Cadre réservé à l'administration"),
+    ("/en/aide/formulaire-papier.pdf", "Form to oppose the reuse of health data", "For official use"),
 ])
-def test_the_printable_form_is_a_pdf_in_the_pages_language(client, path, title):
+def test_the_printable_form_is_a_pdf_in_the_pages_language(client, path, title, agents_box):
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF") and title in response.data
-    assert b"Cadre r" in response.data or b"For official use" in response.data
+    text = pdf_text(response.data)
+    assert response.data.startswith(b"%PDF") and title in text and agents_box in text
 
 
 def test_a_contact_message_is_stored_with_its_retention_and_nothing_else(app, client):
