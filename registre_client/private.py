@@ -162,13 +162,13 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
     partial = args.out.with_name(args.out.name + ".partial")
     report = invalid_report_path(args.out)
     partial_report = report.with_name(report.name + ".partial")
-    source, reader, header, index = open_rows(args.input, args.column)
+    fmt = args.cohort_format
+    source, reader, header, index = open_rows(args.input, args.column, fmt)
     pending: deque[tuple[list, list, Future | _Done]] = deque()
     try:
-        with source, open(partial, "w", newline="", encoding="utf-8") as out, \
-                open(partial_report, "w", newline="", encoding="utf-8") as report_file, \
+        with source, fmt.open(partial, "w") as out, fmt.open(partial_report, "w") as report_file, \
                 tqdm(total=total, unit="rows", desc="checking (private)", disable=args.quiet) as bar:
-            writer, invalid = cleaned_writer(out), invalid_report_writer(report_file)
+            writer, invalid = cleaned_writer(out, fmt), invalid_report_writer(report_file, fmt)
             writer.writerow(header)
             write_invalid_header(invalid, header)
 

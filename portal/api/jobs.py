@@ -9,6 +9,7 @@ visible to the warehouse that sent it.
 
 from __future__ import annotations
 
+import codecs
 import shutil
 
 from flask import Response, jsonify, request, stream_with_context, url_for
@@ -49,6 +50,18 @@ def job_json(job) -> dict:
     return body
 
 
+def _without_byte_order_mark(stream) -> bytes:
+    """The upload's first block, without the UTF-8 byte-order mark a spreadsheet or a Windows
+    editor puts in front: left there, it would glue itself to the first line (a header not seen
+    as one, or a first number read as malformed). A short read cannot split the mark in two:
+    the first three bytes are gathered before it is looked for."""
+    first = stream.read(BLOCK)
+    while first and len(first) < len(codecs.BOM_UTF8) and (more := stream.read(BLOCK)):
+        first += more
+    first = first.removeprefix(codecs.BOM_UTF8)
+    return first or stream.read(BLOCK)  # the mark may have been the whole of the first read
+
+
 @bp.post("/jobs")
 @client_required("jobs")
 @quota(api_quota)
@@ -64,9 +77,11 @@ def create():
     try:
         with open(folder / INPUT, "wb") as target:
             stream = request.stream
-            while block := stream.read(BLOCK):
+            block = _without_byte_order_mark(stream)
+            while block:
                 target.write(block)
                 size += len(block)
+                block = stream.read(BLOCK)
         if size == 0:
             raise ApiProblem(422, "invalid_request", "The file is empty.")
         with unit_of_work(db.session()) as session:
