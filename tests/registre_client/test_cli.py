@@ -82,9 +82,8 @@ def test_batches_write_the_cleaned_cohort_with_all_columns_and_a_summary(live, d
     assert not (tmp_path / "cleaned.csv.state.json").exists()
 
 
-def test_a_large_file_goes_as_a_job_and_the_cohort_and_invalid_report_are_rebuilt_from_line_results(
-        live, database_url, cohort, tmp_path):
-    file(database_url, OPPOSED)
+def run_with_worker(live, function):
+    """``function()`` while a thread runs the job queue, as a worker would."""
     stop = threading.Event()
 
     def worker():
@@ -95,11 +94,17 @@ def test_a_large_file_goes_as_a_job_and_the_cohort_and_invalid_report_are_rebuil
     thread = threading.Thread(target=worker, daemon=True)
     thread.start()
     try:
-        out = tmp_path / "cleaned.csv"
-        assert run(live, cohort, out, "--job-threshold", "10", "--poll", "0.05") == 0
+        return function()
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_large_file_goes_as_a_job_and_the_cohort_and_invalid_report_are_rebuilt_from_line_results(
+        live, database_url, cohort, tmp_path):
+    file(database_url, OPPOSED)
+    out = tmp_path / "cleaned.csv"
+    assert run_with_worker(live, lambda: run(live, cohort, out, "--job-threshold", "10", "--poll", "0.05")) == 0
     assert read(out) == expected_rows()
     assert read(tmp_path / "cleaned.csv.invalid.csv") == expected_invalid_report()
     summary = json.loads((tmp_path / "cleaned.csv.summary.json").read_text())

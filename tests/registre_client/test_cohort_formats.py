@@ -7,14 +7,13 @@ clear message with exit code 2, never a traceback."""
 import codecs
 import json
 import socket
-import threading
 
 import pytest
 
 from registre_client.cli import build_parser, main
 from tests.portal.api.conftest import LiveServer, make_api_app
 from tests.portal.api.test_lookup import OPPOSED, file
-from tests.registre_client.test_cli import PEOPLE, Flaky
+from tests.registre_client.test_cli import PEOPLE, Flaky, run_with_worker
 from tests.registry.nir_factory import spaced
 
 HEADER = ["NIR", "Nom", "Ville"]
@@ -40,24 +39,6 @@ def check(live, cohort, out, *extra, column="NIR"):
     return main([str(cohort), "--column", column, "--purpose", "research", "--out", str(out), "--url", live.url,
                  f"--client-id={live.credentials['client_id']}",
                  f"--client-secret={live.credentials['client_secret']}", "--quiet", *extra])
-
-
-def run_with_worker(live, function):
-    """``function()`` while a thread runs the job queue, as a worker would."""
-    stop = threading.Event()
-
-    def worker():
-        while not stop.is_set():
-            live.drain_jobs()
-            stop.wait(0.05)
-
-    thread = threading.Thread(target=worker, daemon=True)
-    thread.start()
-    try:
-        return function()
-    finally:
-        stop.set()
-        thread.join()
 
 
 def expected_invalid(**style) -> bytes:
