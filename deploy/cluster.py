@@ -397,7 +397,8 @@ defaults
 frontend public
     bind 127.0.0.1:{ports['public']} ssl crt {bundle}
     http-request set-header X-Forwarded-Proto https
-    http-request deny deny_status 404 if {{ path -m beg /metrics /livez /readyz /staff }}
+    # on the decoded path, any number of leading slashes: /%73taff and //staff reach the views of /staff
+    http-request deny deny_status 404 if {{ path,url_dec -m reg ^/+(metrics|livez|readyz|staff) }}
     default_backend app_nodes
 
 frontend internal

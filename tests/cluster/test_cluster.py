@@ -68,3 +68,7 @@ def test_the_public_proxy_hides_metrics_probes_and_the_back_office(client):
         internal = requests.get(client.internal + path, verify=client.verify, timeout=30)
         assert (path, public.status_code, internal.status_code) == (path, 404, 200)
     assert "registre_" in requests.get(client.internal + "/metrics", verify=client.verify, timeout=30).text
+    for disguised in ("/%73taff/connexion", "/%6Detrics", "/%72eadyz", "//staff/connexion", "/en/staff/connexion",
+                      "/staff%2Fconnexion", "/%2Fstaff/connexion", "///metrics"):
+        answer = requests.get(client.public + disguised, verify=client.verify, timeout=30, allow_redirects=False)
+        assert answer.status_code != 200, disguised  # never served through the public listener
