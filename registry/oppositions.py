@@ -316,6 +316,15 @@ def _ever_opposed(session: Session, subject_id: int) -> bool:
         OppositionVersion.subject_id == subject_id, OppositionVersion.purposes_mask != 0))) or False
 
 
+_WRITTEN = "registry.versions_written"
+
+
+def written_in_session(session: Session, version: OppositionVersion) -> bool:
+    """Whether this session wrote ``version`` (rather than finding it unchanged): setting a claim
+    to what it already holds returns the claim's latest version, which is not a new filing."""
+    return version.receipt_reference in session.info.get(_WRITTEN, ())
+
+
 def _new_version(
     session: Session, subject: Subject, claim: Claim, action: str, filing: Filing, identifier: Identifier | None = None
 ) -> OppositionVersion:
@@ -370,4 +379,5 @@ def _new_version(
     subject.updated_at = now
     session.add(version)
     session.flush()
+    session.info.setdefault(_WRITTEN, set()).add(version.receipt_reference)
     return version

@@ -91,10 +91,25 @@ class Receipt:
 
     version: OppositionVersion
     claim: Claim | None
+    before_mask: int = 0  # what the receipt's holder had before: the opposition in force, or the claim
+    held_since: dt.datetime | None = None  # since when, when it was not nothing
 
     @property
     def as_person(self) -> bool:
         return self.claim is None
+
+
+def _before(versions: list[OppositionVersion], mask_of) -> tuple[int, dt.datetime | None]:
+    """From the versions before a receipt's (newest first): the mask just before, and the start
+    of the unbroken run of versions that held something up to then."""
+    if not versions or not mask_of(versions[0]):
+        return 0, None
+    since = versions[0].effective_at
+    for earlier in versions:
+        if not mask_of(earlier):
+            break
+        since = earlier.effective_at
+    return mask_of(versions[0]), since
 
 
 def receipt_for(session: Session, citizen: Citizen, reference: str, today: dt.date) -> Receipt | None:
@@ -106,9 +121,14 @@ def receipt_for(session: Session, citizen: Citizen, reference: str, today: dt.da
     ).one_or_none()
     if version is None:
         return None
+    earlier = OppositionVersion.version < version.version
     if bound_subject_id(session, citizen.identity) == version.subject_id:
-        return Receipt(version, None)
+        before = _before(_history(session, (OppositionVersion.subject_id == version.subject_id) & earlier),
+                         lambda v: v.purposes_mask)
+        return Receipt(version, None, *before)
     claim = version.claim
     if claim is not None and claim.holder == citizen.holder and claim_visible(claim, today):
-        return Receipt(version, claim)
+        before = _before(_history(session, (OppositionVersion.claim_id == claim.id) & earlier),
+                         lambda v: v.claim_mask or 0)
+        return Receipt(version, claim, *before)
     return None

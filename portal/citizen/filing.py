@@ -8,6 +8,8 @@ receipt after the commit (post/redirect/get). A refusal puts a message on its fi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,6 +17,8 @@ from flask_login import current_user, login_required
 from registry.db import write_with_retry
 from registry.errors import NoActiveOpposition
 from registry.identifiers import IdentityMismatch, InvalidIdentifier, parse_identifier
+from registry.models import utcnow
+from registry.oppositions import written_in_session
 from registry.ownership import (
     AlreadyFiledForSelf,
     ClaimNotFound,
@@ -76,6 +80,29 @@ def _receipt_redirect(reference: str):
     return redirect(localized_url("citizen.receipt", reference=reference), code=303)
 
 
+# A form sent again (a double click, "back" then send) within this time shows the receipt the
+# first sending wrote: it is this account's own, just made.
+RESUBMISSION_WINDOW = dt.timedelta(minutes=10)
+
+
+def _resubmitted(version) -> bool:
+    return (version.filed_by == current_citizen().holder
+            and utcnow() - version.recorded_at < RESUBMISSION_WINDOW)
+
+
+def _answer(version, as_person: bool):
+    """The receipt of what this filing wrote; a filing that changed nothing (everything it asks
+    for was already there) gets no receipt of its own, and is told so in the space, where the
+    opposition (to the person) or the request (to any other holder) is shown as it stands."""
+    if written_in_session(db.session(), version) or _resubmitted(version):
+        return _receipt_redirect(version.receipt_reference)
+    if as_person:
+        flash(_("Votre opposition couvrait déjà ces usages : elle est inchangée, et aucun nouveau récépissé n'est émis. La voici, avec son historique."), "info")
+    else:
+        flash(_("Vous aviez déjà fait cette demande : elle est inchangée, et aucun nouveau récépissé n'est émis."), "info")
+    return redirect(localized_url("citizen.my_space"), code=303)
+
+
 def _parse(field):
     """The number typed in ``field``, or None with the reason on the field."""
     try:
@@ -109,7 +136,7 @@ def file_self():
             form.nir.errors.append(_("Vous avez déjà enregistré une opposition pour vous-même avec un autre numéro : modifiez-la depuis votre espace."))
         else:
             _explain_outcome(outcome)
-            return _receipt_redirect(outcome.version.receipt_reference)
+            return _answer(outcome.version, outcome.as_person)
     return render_template("citizen/file_self.html", form=form, page_title=_("M'opposer pour moi-même"))
 
 
@@ -161,7 +188,7 @@ def file_proxy():
             except SelfAsProxy:
                 form.nir.errors.append(_("C'est votre propre numéro : faites la demande pour vous-même."))
             else:
-                return _receipt_redirect(version.receipt_reference)
+                return _answer(version, as_person=False)
     return render_template("citizen/file_proxy.html", form=form, page_title=_("M'opposer pour un enfant ou un majeur protégé"))
 
 

@@ -153,3 +153,45 @@ def person_action(version) -> str:
     if claim is None or claim.relation == "person":
         return str(ACTION_LABELS[version.action])
     return str(OTHER_HOLDER_ACTION_LABELS[version.action])
+
+
+def _change(before: int, after: int, labels: dict) -> str:
+    if after == 0:
+        return str(labels["withdrawn"])
+    if before == after:
+        return str(labels["unchanged"])
+    if before & after == before:
+        return str(labels["added"])
+    return str(labels["changed"])
+
+
+PERSON_CHANGE_LABELS = {
+    "withdrawn": _l("Opposition retirée"),
+    "unchanged": _l("Votre opposition était déjà en vigueur"),
+    "added": _l("Usages ajoutés à votre opposition"),
+    "changed": ACTION_LABELS["changed"],
+}
+
+CLAIM_CHANGE_LABELS = {
+    "withdrawn": _l("Votre demande a pris fin"),
+    "unchanged": _l("Votre demande était déjà enregistrée"),
+    "added": _l("Usages ajoutés à votre demande"),
+    "changed": _l("Demande modifiée"),
+}
+
+
+def person_change(before: int, version) -> str:
+    """The person's receipt title: what the version did to the opposition in force (the union of
+    every request), not to the one request it changed. A new request that adds nothing to an
+    opposition already in force says so instead of "Opposition enregistrée"."""
+    if before == 0 and version.purposes_mask:
+        return str(ACTION_LABELS["refiled" if version.action == "refiled" else "filed"])
+    return _change(before, version.purposes_mask, PERSON_CHANGE_LABELS)
+
+
+def claim_change(before: int, version) -> str:
+    """A holder's receipt title: what the version did to its own request."""
+    after = version.claim_mask or 0
+    if before == 0 and after:
+        return str(CLAIM_ACTION_LABELS["refiled" if version.action == "refiled" else "filed"])
+    return _change(before, after, CLAIM_CHANGE_LABELS)

@@ -59,14 +59,15 @@ def receipt_facts(found: Receipt) -> dict:
     opposition in force after the change; a holder's shows its own claim only, and says so."""
     version = found.version
     if found.as_person:
-        return {"title": labels.person_action(version), "concerns": _("Vous-même"),
+        return {"title": labels.person_change(found.before_mask, version), "concerns": _("Vous-même"),
                 "purposes": version.purposes, "ended": not version.purposes_mask,
+                "held_since": found.held_since,
                 "note": _("Ce récépissé indique l'opposition en vigueur pour vous après cette demande.")}
     claim = found.claim
     concerns = _("Vous-même") if claim.relation == "self" else str(labels.PROXY_KIND_LABELS[claim.proxy_for])
     claim_purposes = labels.purposes_of_mask(version.claim_mask or 0)
-    return {"title": labels.CLAIM_ACTION_LABELS[version.action], "concerns": concerns, "purposes": claim_purposes,
-            "ended": not version.claim_mask,
+    return {"title": labels.claim_change(found.before_mask, version), "concerns": concerns,
+            "purposes": claim_purposes, "ended": not version.claim_mask, "held_since": found.held_since,
             "note": _("Ce récépissé indique ce que contient votre demande. Il ne dit rien des autres demandes "
                       "éventuelles concernant cette personne : si vous retirez votre demande, la personne reste "
                       "opposée à ce que d'autres demandes couvrent.")}

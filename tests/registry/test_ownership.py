@@ -13,7 +13,7 @@ from registry.errors import NoActiveOpposition
 from registry.identifiers import IdentityMismatch, parse_identifier
 from registry.identity_proof import IdentityClaims
 from registry.models import Claim, OppositionVersion
-from registry.oppositions import current_opposition, find_subject
+from registry.oppositions import current_opposition, find_subject, written_in_session
 from registry.ownership import (
     ClaimNotFound,
     EvidenceRequired,
@@ -366,3 +366,26 @@ def test_with_the_evidence_an_agent_speaks_for_the_person_and_supersedes(session
     with pytest.raises(NoActiveOpposition):
         agent_filing(session, keyring, CHILD, request="withdraw", purposes=None, channel=channel, agent="staff:1",
                      evidence_checked=True)
+
+
+def test_a_receipt_says_what_its_holder_had_before_and_since_when(session, keyring):
+    """The person's receipt carries the opposition in force before it (and since when); a holder's
+    carries its own request before it, never the counter's; a filing that adds nothing is not
+    written again (``written_in_session`` tells the two apart)."""
+    first = counter(session, keyring, PERSON, [AI]).version
+    person = citizen(session, keyring, "person")
+    filed = file_for_self(session, keyring, person, PERSON, PERSON_CLAIMS, [AI, RESEARCH]).version
+    receipt = receipt_for(session, person, filed.receipt_reference, TODAY)
+    assert (receipt.as_person, receipt.before_mask, receipt.held_since) == (True, AI.bit, first.effective_at)
+    again = file_for_self(session, keyring, person, PERSON, PERSON_CLAIMS, [AI, RESEARCH]).version
+    assert again.id == filed.id and written_in_session(session, filed)
+    session.commit()
+    session.info.clear()  # a later request: the same filing now writes nothing
+    assert not written_in_session(session, file_for_self(session, keyring, person, PERSON, PERSON_CLAIMS, [AI]).version)
+
+    stranger = citizen(session, keyring, "stranger")
+    proxy = file_as_proxy(session, keyring, stranger, CHILD, CHILD_BIRTHDATE, "minor", [AI], TODAY)
+    counter(session, keyring, CHILD, [RESEARCH])
+    added = file_as_proxy(session, keyring, stranger, CHILD, CHILD_BIRTHDATE, "minor", [STATISTICS], TODAY)
+    receipt = receipt_for(session, stranger, added.receipt_reference, TODAY)
+    assert (receipt.as_person, receipt.before_mask, receipt.held_since) == (False, AI.bit, proxy.effective_at)
