@@ -12,10 +12,13 @@ from flask.cli import AppGroup
 from campaigns.demo import seed_demo_campaigns
 from registry.audit import verify_chain
 from registry.checkpoints import sign_current
+from registry.daily_filings import paris_day
 from registry.log_checks import verify_log
 from registry.log_tree import tree_size
 from registry.db import unit_of_work, upgrade_database
+from registry.models import utcnow
 from registry.session_store import purge_expired_sessions
+from registry.statistics_demo import seed_synthetic_history
 
 from portal.database import db
 from portal.demo import seed_demo_content
@@ -41,7 +44,9 @@ def seed_demo_command() -> None:
     with unit_of_work(db.session()) as session:
         created = seed_demo_content(session)
         campaigns = seed_demo_campaigns(session)
-    click.echo(f"Demo content ready ({created} new oppositions, {campaigns} new campaigns).")
+        history = seed_synthetic_history(session, paris_day(utcnow()))
+    click.echo(f"Demo content ready ({created} new oppositions, {campaigns} new campaigns, "
+               f"{history} made-up oppositions in the statistics' synthetic history).")
 
 
 @registry_cli.command("purge-sessions")

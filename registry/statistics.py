@@ -51,6 +51,9 @@ AGE_BANDS = ("0-17", "18-29", "30-44", "45-59", "60-74", "75+")
 _BAND_STARTS = (0, 18, 30, 45, 60, 75)
 SEXES = ("female", "male")
 ACTIONS = ("filed", "refiled", "changed", "withdrawn")
+# The demonstration history's counters (``registry.statistics_demo``) are the same cells with
+# their dimension prefixed, so that they never mix with real counts: production never reads them.
+SYNTHETIC_PREFIX = "demo:"
 
 
 class StatisticCounter(Base):
@@ -123,10 +126,10 @@ def record_effective_change(
         if identifier is not None:
             deltas[("age_sex", f"{identifier.sex}:{age_band(identifier, day)}")] = 1
     for (dimension, bucket), delta in deltas.items():
-        _add(session, day, dimension, bucket, delta)
+        add_to_counter(session, day, dimension, bucket, delta)
 
 
-def _add(session: Session, day: dt.date, dimension: str, bucket: str, delta: int) -> None:
+def add_to_counter(session: Session, day: dt.date, dimension: str, bucket: str, delta: int) -> None:
     """An atomic upsert, so two changes on the same day never race on a new row."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = StatisticCounter.__table__
@@ -185,20 +188,28 @@ class PublishedStatistics:
     by_age_sex: list[tuple[str, dict[str, int | None]]] = field(default_factory=list)  # band -> sex -> count
     closed_until: dt.date | None = None  # the last day included: the day before ``today``
     rounding: int = ROUNDING
+    synthetic: bool = False  # the figures include the demonstration history (never in production)
 
 
-def published_statistics(session: Session, today: dt.date | None = None) -> PublishedStatistics:
+def published_statistics(session: Session, today: dt.date | None = None, *,
+                         synthetic: bool = False) -> PublishedStatistics:
     """Read the counters of the closed days (strictly before ``today``, a Paris day, by default
     the current one), group them into months, suppress every count under the threshold and
-    round the others to the nearest ``ROUNDING``. Suppression is decided on the exact counts."""
+    round the others to the nearest ``ROUNDING``. Suppression is decided on the exact counts.
+
+    ``synthetic`` adds the demonstration history (``registry.statistics_demo``) to the real
+    counters; without it, that history is never read."""
     today = today or paris_day(utcnow())
-    rows = session.execute(
-        select(StatisticCounter.day, StatisticCounter.dimension, StatisticCounter.bucket, StatisticCounter.count)
-        .where(StatisticCounter.day < today)
-    ).all()
+    query = select(StatisticCounter.day, StatisticCounter.dimension, StatisticCounter.bucket,
+                   StatisticCounter.count).where(StatisticCounter.day < today)
+    if not synthetic:
+        query = query.where(StatisticCounter.dimension.not_like(f"{SYNTHETIC_PREFIX}%"))
     per_month: dict[dt.date, dict[tuple[str, str], int]] = {}
     totals: dict[tuple[str, str], int] = {}
-    for day, dimension, bucket, count in rows:
+    includes_synthetic = False
+    for day, dimension, bucket, count in session.execute(query):
+        if dimension.startswith(SYNTHETIC_PREFIX):
+            dimension, includes_synthetic = dimension[len(SYNTHETIC_PREFIX):], True
         cells = per_month.setdefault(day.replace(day=1), {})
         cells[(dimension, bucket)] = cells.get((dimension, bucket), 0) + count
         totals[(dimension, bucket)] = totals.get((dimension, bucket), 0) + count
@@ -226,6 +237,7 @@ def published_statistics(session: Session, today: dt.date | None = None) -> Publ
         by_purpose=[(p, publish_rounded(totals.get(("purpose", p.code), 0))) for p in Purpose],
         by_age_sex=[(band, {sex: age_cells[(band, sex)] for sex in SEXES}) for band in AGE_BANDS],
         closed_until=today - dt.timedelta(days=1),
+        synthetic=includes_synthetic,
     )
 
 
@@ -251,7 +263,7 @@ def _every_month(months: list[dt.date]) -> list[dt.date]:
 
 
 __all__ = [
-    "AGE_BANDS", "MASKED", "ROUNDING", "SEXES", "THRESHOLD", "MonthFigures", "PublishedStatistics",
+    "AGE_BANDS", "MASKED", "ROUNDING", "SEXES", "SYNTHETIC_PREFIX", "THRESHOLD", "add_to_counter", "MonthFigures", "PublishedStatistics",
     "StatisticCounter", "age_band", "effective_action", "publish", "publish_rounded", "published_statistics",
     "record_effective_change", "round_count",
 ]

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Flask, Response, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_babel import format_date, format_number, gettext as _, lazy_gettext as _l
 
 from registry.statistics import MASKED, SEXES, THRESHOLD, PublishedStatistics, published_statistics
@@ -36,6 +36,12 @@ def raw(count):
 
 
 SEX_LABELS = {"female": _l("Femmes"), "male": _l("Hommes")}
+
+
+def _published() -> PublishedStatistics:
+    """The published figures; outside production they include the demonstration history that
+    ``flask registry seed-demo`` writes (and the page says so), in production never."""
+    return published_statistics(db.session(), synthetic=not current_app.config["PRODUCTION"])
 
 
 def _charts(stats: PublishedStatistics) -> list:
@@ -65,7 +71,7 @@ def format_day(day) -> str:
 
 @bp.get("")
 def statistics_page():
-    stats = published_statistics(db.session())
+    stats = _published()
     return render_template(
         "statistics/page.html", stats=stats, charts=_charts(stats), threshold=THRESHOLD, rounding=stats.rounding,
         closed_until=format_day(stats.closed_until), display=display, format_month=format_month,
@@ -79,6 +85,7 @@ def as_json(stats: PublishedStatistics) -> dict:
     one is rounded to the nearest ``rounding``, and only days up to ``closed_until`` are counted."""
     return {
         "closed_until": stats.closed_until.isoformat(),
+        "synthetic": stats.synthetic,
         "rounding": stats.rounding,
         "threshold": THRESHOLD,
         "suppressed": SUPPRESSED,
@@ -98,18 +105,18 @@ def as_json(stats: PublishedStatistics) -> dict:
 
 @bp.get("/data.json")
 def statistics_json():
-    body = json.dumps(as_json(published_statistics(db.session())), ensure_ascii=False, indent=2)
+    body = json.dumps(as_json(_published()), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": "attachment; filename=statistiques-oppositions.json"})
 
 
 @bp.get("/data.csv")
 def statistics_csv():
-    data = as_json(published_statistics(db.session()))
+    data = as_json(_published())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["table", "key", "series", "value"])
-    for key in ("closed_until", "rounding", "threshold"):
+    for key in ("closed_until", "rounding", "threshold", "synthetic"):
         writer.writerow(["metadata", key, "", data[key]])
     for month in data["months"]:
         for series in ("filed", "changed", "withdrawn", "in_force"):
