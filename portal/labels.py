@@ -1,5 +1,7 @@
-"""Translated names of the registry's codes (purposes, channels), shared by every page that
-shows them, so the same thing is always called the same way."""
+"""Translated names of the registry's codes (purposes, channels, evidence), shared by every
+page, PDF and export that shows them, so the same thing is always called the same way: the
+citizen pages (``portal.citizen.labels``), the statistics, the staff pages and the paper form
+all read these tables and no other."""
 
 from __future__ import annotations
 
@@ -9,12 +11,12 @@ from registry.purposes import Purpose
 
 PURPOSE_LABELS = {
     Purpose.PUBLIC_HEALTH: _l("Santé publique et santé au travail"),
-    Purpose.POLICY: _l("Élaboration des politiques publiques et réglementation"),
+    Purpose.POLICY: _l("Élaboration des politiques publiques et de la réglementation"),
     Purpose.STATISTICS: _l("Statistiques officielles"),
     Purpose.EDUCATION: _l("Enseignement et formation en santé"),
     Purpose.RESEARCH: _l("Recherche scientifique"),
     Purpose.INNOVATION: _l("Développement et innovation de produits et services"),
-    Purpose.AI: _l("Entraînement, test et évaluation d'algorithmes, y compris d'IA"),
+    Purpose.AI: _l("Entraînement, test et évaluation d'algorithmes, dont l'intelligence artificielle"),
     Purpose.CARE_IMPROVEMENT: _l("Amélioration des soins et traitements personnalisés"),
 }
 
@@ -23,6 +25,7 @@ CHANNEL_LABELS = {
     "phone": _l("Par téléphone"),
     "post": _l("Par courrier"),
     "online": _l("En ligne"),
+    "registry": _l("Par le registre"),
 }
 
 # What an agent checked before acting for the person (``registry.ownership.EVIDENCE``).

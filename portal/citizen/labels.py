@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from registry.purposes import Purpose, purposes_of
+from registry.purposes import purposes_of
 
-from portal.labels import EVIDENCE_LABELS
+from portal.labels import CHANNEL_LABELS, EVIDENCE_LABELS, PURPOSE_LABELS  # noqa: F401  (one table each)
 
 IDENTIFIER_MESSAGES = {
     "empty": _l("Saisissez le numéro de sécurité sociale (15 caractères)."),
@@ -49,31 +49,12 @@ PROXY_BIRTHDATE_MESSAGES = {
     "department_era_mismatch": _l("Le département de naissance ne correspond pas à l'année de naissance (Corse : 20 avant 1976, 2A ou 2B ensuite)."),
 }
 
-PURPOSE_LABELS = {
-    Purpose.PUBLIC_HEALTH: _l("Santé publique et santé au travail"),
-    Purpose.POLICY: _l("Élaboration des politiques publiques et de la réglementation"),
-    Purpose.STATISTICS: _l("Statistiques officielles"),
-    Purpose.EDUCATION: _l("Enseignement et formation en santé"),
-    Purpose.RESEARCH: _l("Recherche scientifique"),
-    Purpose.INNOVATION: _l("Développement et innovation de produits et services"),
-    Purpose.AI: _l("Entraînement, test et évaluation d'algorithmes, dont l'intelligence artificielle"),
-    Purpose.CARE_IMPROVEMENT: _l("Amélioration des soins et traitements personnalisés"),
-}
-
 ACTION_LABELS = {
     "filed": _l("Opposition enregistrée"),
     "changed": _l("Usages modifiés"),
     "withdrawn": _l("Opposition retirée"),
     "refiled": _l("Opposition enregistrée à nouveau"),
     "restored": _l("Opposition rétablie par le registre"),
-}
-
-CHANNEL_LABELS = {
-    "online": _l("En ligne"),
-    "counter": _l("Au guichet"),
-    "phone": _l("Par téléphone"),
-    "post": _l("Par courrier"),
-    "registry": _l("Par le registre"),
 }
 
 ACTOR_LABELS = {

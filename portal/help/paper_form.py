@@ -94,7 +94,7 @@ def paper_form_pdf(channels: dict) -> bytes:
     _line(pdf, _("Date et signature"), height=18)
 
     pdf.set_font(SANS, "I", 8)
-    pdf.multi_cell(0, 4, _("Vos nom, date de naissance et adresse servent seulement à vérifier la demande et à envoyer le récépissé : le registre ne les enregistre pas. Il garde une empreinte chiffrée du numéro, jamais le numéro lui-même."), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4, _("Vos nom, date de naissance et adresse servent seulement à vérifier la demande et à envoyer le récépissé : le registre ne les enregistre pas. Il garde une empreinte du numéro calculée avec une clé secrète, jamais le numéro lui-même."), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.keep_with_next(6 + 16)
     pdf.set_font(SANS, "B", 10)
