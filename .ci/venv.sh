@@ -21,7 +21,8 @@ ensure_venv() {
   .venv/bin/pybabel -q compile -d translations
 }
 
-# Install the front-end packages (design system, the DejaVu fonts of the PDFs, axe-core) with
+# Install the front-end packages (design system, the DejaVu fonts of the PDFs, axe-core, the
+# development mail catcher maildev) with
 # npm ci when node_modules is missing or package-lock.json changed. Package scripts are never
 # run (.npmrc).
 ensure_node_modules() {
@@ -31,7 +32,7 @@ ensure_node_modules() {
   fi
   local stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
   if [ ! -f "$stamp" ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/@gouvfr/dsfr/dist ] \
-     || [ ! -d node_modules/dejavu-fonts-ttf/ttf ]; then
+     || [ ! -d node_modules/dejavu-fonts-ttf/ttf ] || [ ! -x node_modules/.bin/maildev ]; then
     echo "Installing the front-end packages (npm ci) ..."
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
     touch "$stamp"
