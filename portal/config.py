@@ -9,7 +9,8 @@ Production and staging refuse to start, naming every setting to fix at once, wit
 session secret, the facts of the legal notice and of the help channels, a shared limiter
 storage, a shared job queue (Redis), or the number of trusted proxies in front (``REGISTRE_TRUSTED_PROXIES``, which also
 tells ``ProxyFix`` how many ``X-Forwarded-*`` hops to believe, so that limits key on the
-client and not on the proxy). They also refuse the development identifier keys.
+client and not on the proxy), the SMTP relay and sender of the portal's mail (``portal.mail``),
+or the key that seals contact reply addresses. They also refuse the development identifier keys.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def default_config(app: Flask) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "rno_session",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAIL_SMTP_URL": None,  # portal.mail: smtp://, smtp+starttls:// or smtps://[user:password@]host[:port]
+        "MAIL_FROM": None,
+        "MAIL_TIMEOUT": 10,
+        "CONTACT_KEY": None,  # seals contact reply addresses, "<key id>:<64 hex>" (registry.contact)
+        "CONTACT_KEY_FILE": None,
     }
 
 
@@ -80,6 +86,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 def production_problems(config) -> list[str]:
     """What production lacks, one line per setting (named as in the environment)."""
     from portal.help import CHANNEL_SETTINGS
+    from portal.mail import mail_problems
     from portal.trust import TRUST_SETTINGS
 
     problems = []
@@ -97,6 +104,10 @@ def production_problems(config) -> list[str]:
     if trusted_proxies(config) is None:
         problems.append("REGISTRE_TRUSTED_PROXIES is not set: give the number of proxies in front "
                         "(0 when clients connect directly)")
+    problems.extend(mail_problems(config))
+    if not (config.get("CONTACT_KEY") or config.get("CONTACT_KEY_FILE")):
+        problems.append("REGISTRE_CONTACT_KEY (or REGISTRE_CONTACT_KEY_FILE) is not set: the key that seals "
+                        "contact reply addresses, '<key id>:<64 hex characters>'")
     return problems
 
 

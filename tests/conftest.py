@@ -44,6 +44,8 @@ def production_config(**settings) -> dict:
         "LOG_SIGNING_KEY": "prod-log-1:" + "ef" * 32,
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0", "JOBS_QUEUE_URL": "redis://127.0.0.1:9/2",
         "TRUSTED_PROXIES": 0,
+        "MAIL_SMTP_URL": "smtp+starttls://registre:secret@smtp.example.org:587",
+        "MAIL_FROM": "Registre <ne-pas-repondre@example.org>", "CONTACT_KEY": "prod-contact-1:" + "12" * 32,
         **facts, **settings,
     }
 

@@ -115,7 +115,7 @@ def test_the_embedded_default_generates_its_keys_once_under_the_instance_folder(
     second = create_app({"ENV_NAME": "development", "INSTANCE_PATH": str(tmp_path)})
     assert first.extensions["keyring"].hasher.key_id.startswith("dev-")
     assert first.extensions["keyring"].hasher.key_id == second.extensions["keyring"].hasher.key_id
-    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["identifier.key", "log-signing.key", "oprf.key"]
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["contact.key", "identifier.key", "log-signing.key", "oprf.key"]
     assert first.extensions["log_signer"].verifier_key == second.extensions["log_signer"].verifier_key
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert first.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'registre.db'}"

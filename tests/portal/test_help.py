@@ -68,7 +68,7 @@ def test_a_contact_message_is_stored_with_its_retention_and_nothing_else(app, cl
     assert response.status_code == 303 and response.headers["Location"] == "/aide/contact"
     assert "Votre message a bien été envoyé" in client.get("/aide/contact").get_data(as_text=True)
     [message] = stored_messages(app)
-    assert (message.topic, message.body, message.reply_to, message.language) == ("question", "Puis-je changer d'avis ?", None, "fr")
+    assert (message.topic, message.body, message.has_reply_address, message.language) == ("question", "Puis-je changer d'avis ?", False, "fr")
     assert (message.expires_at - message.received_at).days == app.config["CONTACT_RETENTION_DAYS"]
     assert "203.0.113.7" not in repr(vars(message))
 
@@ -110,7 +110,8 @@ def test_a_message_without_a_number_still_goes_through_with_its_email(app, clien
                                                   "body": "Né le 12/03/1985, tél. 06 12 34 56 78 : puis-je changer d'avis ?"})
     assert response.status_code == 303
     [message] = stored_messages(app)
-    assert message.reply_to == "lea.1985@example.fr"
+    assert b"lea.1985" not in message.reply_to_sealed  # sealed (registry.contact), opened with the app's key
+    assert app.extensions["contact_sealer"].open(message.reply_to_sealed, message.reply_to_key_id) == "lea.1985@example.fr"
 
 
 def test_the_contact_form_refuses_a_post_without_its_csrf_token(app, client):
@@ -139,15 +140,19 @@ def test_the_easy_read_version_is_reachable_from_every_page(client, path):
     assert "/facile-a-lire/comprendre" in page
 
 
-def test_the_purge_command_deletes_expired_messages(app, runner):
+def test_the_purge_command_deletes_expired_handled_messages_and_keeps_unhandled_ones(app, runner):
     import datetime as dt
 
-    from registry.contact import DatabaseInbox, NewMessage
+    from registry.contact import DatabaseInbox, NewMessage, mark_handled
 
     with app.app_context():
         session = db.session()
-        DatabaseInbox(dt.timedelta(days=-1)).deliver(session, NewMessage(topic="other", body="old", language="fr"))
+        inbox = DatabaseInbox(dt.timedelta(days=-1), app.extensions["contact_sealer"])
+        inbox.deliver(session, NewMessage(topic="other", body="old", language="fr"))
+        inbox.deliver(session, NewMessage(topic="accessibility", body="unread", language="fr"))
+        session.flush()
+        mark_handled(session, session.scalar(select(ContactMessage.id).where(ContactMessage.body == "old")), actor="test")
         session.commit()
     result = runner.invoke(args=["registry", "purge-contact-messages"])
     assert result.exit_code == 0 and "1 expired contact messages deleted." in result.output
-    assert stored_messages(app) == []
+    assert [m.body for m in stored_messages(app)] == ["unread"]
