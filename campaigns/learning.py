@@ -4,6 +4,12 @@ A professional is known by (issuer, subject) from Pro Santé Connect; the profes
 and name are refreshed at each login because the attestation must carry the current ones.
 Progress (lessons read, pre-test score) is saved per module version so that a professional can
 stop and come back. Attempts are limited by the module's ``max_attempts``, per version.
+
+Each attempt answers the questions drawn for it when the quiz was opened (``start_attempt``),
+kept on the progress row until the attempt is recorded: reloading the quiz shows the same draw,
+so that an easier one cannot be fished for. After an attempt a professional waits before the
+next one (``wait``, a setting of the web layer), long enough to reread the lessons rather than
+try answers in turn.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from sqlalchemy.orm import Session
 from campaigns.item_statistics import record_quiz_result
 from campaigns.learning_models import Attestation, ModuleProgress, Professional, QuizAttempt
 from campaigns.modules import Module
-from campaigns.quiz import QuizResult, score_pre_test, score_quiz
+from campaigns.quiz import QuizResult, draw_questions, score_pre_test, score_quiz
 from registry.models import utcnow
 
 
@@ -29,6 +35,22 @@ class LearningError(Exception):
 
 class NoAttemptsLeft(LearningError):
     code = "no_attempts_left"
+
+
+class RetakeTooSoon(LearningError):
+    """The previous attempt ended less than the waiting time ago; ``allowed_at`` says when."""
+
+    code = "retake_too_soon"
+
+    def __init__(self, allowed_at: dt.datetime) -> None:
+        super().__init__("the next attempt is not allowed yet")
+        self.allowed_at = allowed_at
+
+
+class NoQuizOpened(LearningError):
+    """Answers came for no drawn quiz (it was already answered, or never opened)."""
+
+    code = "no_quiz_opened"
 
 
 class NotForProfessionals(LearningError):
@@ -119,17 +141,65 @@ def attempts_left(session: Session, professional: Professional, module: Module) 
     return max(0, module.max_attempts - attempts_used(session, professional, module))
 
 
-def record_attempt(session: Session, professional: Professional, module: Module,
-                   answers: Mapping[str, Iterable[str]], started_at: dt.datetime | None) -> tuple[QuizAttempt, QuizResult]:
-    """Score the quiz, store the attempt and add it to the item statistics."""
+def next_attempt_allowed_at(session: Session, professional: Professional, module: Module,
+                            wait: dt.timedelta) -> dt.datetime | None:
+    """When the next attempt may start, if that is still to come; None when it may start now."""
+    last = session.scalar(select(func.max(QuizAttempt.completed_at)).filter_by(
+        professional_id=professional.id, module_slug=module.slug, module_version=module.version))
+    if last is None or wait <= dt.timedelta(0):
+        return None
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=dt.timezone.utc)
+    allowed_at = last + wait
+    return allowed_at if allowed_at > utcnow() else None
+
+
+def _check_may_attempt(session: Session, professional: Professional, module: Module, wait: dt.timedelta) -> None:
     if module.audience != "professionals":
         raise NotForProfessionals("this module is for citizens and is taken anonymously")
     if attempts_left(session, professional, module) == 0:
         raise NoAttemptsLeft("every attempt allowed for this module version has been used")
-    result = score_quiz(module, answers)
+    allowed_at = next_attempt_allowed_at(session, professional, module, wait)
+    if allowed_at is not None:
+        raise RetakeTooSoon(allowed_at)
+
+
+def drawn_quiz(session: Session, professional: Professional, module: Module) -> tuple[str, ...] | None:
+    """The question ids drawn for the attempt under way, if one was opened."""
+    progress = progress_for(session, professional, module)
+    return tuple(json.loads(progress.quiz_draw)) if progress.quiz_draw else None
+
+
+def start_attempt(session: Session, professional: Professional, module: Module,
+                  wait: dt.timedelta = dt.timedelta(0)) -> tuple[tuple[str, ...], bool]:
+    """The questions of the attempt under way, drawn now when none is (then ``True``).
+
+    Refused like ``record_attempt`` when no attempt is left or the wait is not over."""
+    _check_may_attempt(session, professional, module, wait)
+    progress = progress_for(session, professional, module)
+    if progress.quiz_draw:
+        return tuple(json.loads(progress.quiz_draw)), False
+    drawn = draw_questions(module)
+    progress.quiz_draw = json.dumps(list(drawn))
+    progress.quiz_started_at = utcnow()
+    session.flush()
+    return drawn, True
+
+
+def record_attempt(session: Session, professional: Professional, module: Module,
+                   answers: Mapping[str, Iterable[str]],
+                   wait: dt.timedelta = dt.timedelta(0)) -> tuple[QuizAttempt, QuizResult]:
+    """Score the attempt under way on its drawn questions, store it (the draw is then spent)
+    and add it to the item statistics."""
+    _check_may_attempt(session, professional, module, wait)
+    progress = progress_for(session, professional, module)
+    if not progress.quiz_draw:
+        raise NoQuizOpened("no quiz was opened for these answers")
+    result = score_quiz(module, answers, json.loads(progress.quiz_draw))
     now = utcnow()
-    if started_at is None or started_at > now:
-        started_at = progress_for(session, professional, module).started_at
+    started_at = progress.quiz_started_at or progress.started_at
+    progress.quiz_draw = None
+    progress.quiz_started_at = None
     attempt = QuizAttempt(
         professional_id=professional.id, module_slug=module.slug, module_version=module.version,
         locale=module.locale, number=attempts_used(session, professional, module) + 1,

@@ -62,7 +62,8 @@ class Professional(Base):
 
 
 class ModuleProgress(Base):
-    """Where a professional is in one module version: lessons read, pre-test score."""
+    """Where a professional is in one module version: lessons read, pre-test score, and the
+    questions drawn for the attempt under way (``quiz_draw``, a JSON list of ids) with its start."""
 
     __tablename__ = "module_progress"
     __table_args__ = (UniqueConstraint("professional_id", "module_slug", "module_version",
@@ -75,6 +76,8 @@ class ModuleProgress(Base):
     lessons_seen: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of lesson ids
     pre_test_score: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    quiz_draw: Mapped[str | None] = mapped_column(Text)
+    quiz_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class QuizAttempt(Base):

@@ -6,12 +6,23 @@ a module must share its version, audience, pass mark, question ids, types and ri
 that scores, attempts, attestations and item statistics mean the same thing whatever the language
 the person read. A module whose content does not hold is refused at load time with a message
 naming the file and the field, never half-served.
+
+Each quiz attempt draws ``quiz_length`` questions from the module's bank (``questions``), which
+holds at least twice as many, so that an attempt cannot be passed by remembering the last one.
+Every quiz question names the lesson that teaches it (``lesson``), which a failed attempt points
+to instead of giving the answer.
+
+The duration is not declared but computed from the content, so that what an attestation prints
+is what the module holds: the lessons (titles and text, in the longer language) read at
+``READING_WORDS_PER_MINUTE``, plus ``MINUTES_PER_QUESTION`` for each pre-test question and each
+question of an attempt, rounded up.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +34,9 @@ AUDIENCES = ("citizens", "professionals")
 QUESTION_TYPES = ("single", "multiple", "true_false")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+READING_WORDS_PER_MINUTE = 150  # a careful reading of instructional text, below leisure reading
+MINUTES_PER_QUESTION = 1
+BANK_FACTOR = 2  # the bank holds at least this many times the questions of one attempt
 
 
 class ContentError(ValueError):
@@ -45,6 +59,7 @@ class Question:
     prompt: str
     options: tuple[Option, ...]
     explanation: str
+    lesson: str | None = None  # the lesson that teaches it (every quiz question has one)
 
     @property
     def correct_ids(self) -> frozenset[str]:
@@ -66,10 +81,15 @@ class Lesson:
         """Blank-line separated paragraphs, each joined onto one line for display."""
         return [" ".join(p.split()) for p in self.body.split("\n\n") if p.strip()]
 
+    @property
+    def words(self) -> int:
+        return len(self.title.split()) + len(self.body.split())
+
 
 @dataclass(frozen=True)
 class Module:
-    """One language of one version of a module. ``pass_mark`` is a percentage (0-100)."""
+    """One language of one version of a module. ``pass_mark`` is a percentage (0-100);
+    ``questions`` is the bank an attempt draws ``quiz_length`` questions from."""
 
     slug: str
     version: int
@@ -83,12 +103,25 @@ class Module:
     lessons: tuple[Lesson, ...]
     pre_test: tuple[Question, ...]
     questions: tuple[Question, ...]
+    quiz_length: int
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions + self.pre_test if q.id == question_id), None)
+
+    def quiz_questions(self, question_ids) -> tuple[Question, ...]:
+        """The bank's questions with these ids, in bank order; ``KeyError`` for an id not in it."""
+        wanted = set(question_ids)
+        found = tuple(q for q in self.questions if q.id in wanted)
+        if len(found) != len(wanted):
+            raise KeyError("a question is not in this module's bank")
+        return found
+
+    @property
+    def lesson_words(self) -> int:
+        return sum(lesson.words for lesson in self.lessons)
 
 
 @dataclass(frozen=True)
@@ -123,7 +156,7 @@ def _identifier(data: dict, where: str) -> str:
     return value
 
 
-def _question(data, where: str) -> Question:
+def _question(data, where: str, lessons: tuple[str, ...] = ()) -> Question:
     if not isinstance(data, dict):
         raise ContentError(f"{where}: a question must be a mapping")
     qid = _identifier(data, where)
@@ -152,6 +185,11 @@ def _question(data, where: str) -> Question:
         raise ContentError(f"{where}: a single-choice question has at least 2 options and exactly one correct")
     if qtype == "multiple" and (len(options) < 3 or correct < 1 or correct == len(options)):
         raise ContentError(f"{where}: a multiple-choice question has at least 3 options, some right and some wrong")
+    lesson = None
+    if lessons:
+        lesson = _require(data, "lesson", str, where)
+        if lesson not in lessons:
+            raise ContentError(f"{where}: lesson '{lesson}' is not one of the module's lessons")
     return Question(
         id=qid,
         skill=_require(data, "skill", str, where),
@@ -159,6 +197,7 @@ def _question(data, where: str) -> Question:
         prompt=_require(data, "prompt", str, where),
         options=tuple(options),
         explanation=_require(data, "explanation", str, where),
+        lesson=lesson,
     )
 
 
@@ -182,9 +221,11 @@ def parse_module(text: str, locale: str, where: str = "module") -> Module:
     pass_mark = _require(data, "pass_mark", int, where)
     if not 0 < pass_mark <= 100:
         raise ContentError(f"{where}: pass_mark is a percentage between 1 and 100")
-    duration = _require(data, "duration_minutes", int, where)
-    if duration < 1:
-        raise ContentError(f"{where}: duration_minutes must be positive")
+    if "duration_minutes" in data:
+        raise ContentError(f"{where}: 'duration_minutes' is computed from the content; remove it")
+    quiz_length = _require(data, "quiz_length", int, where)
+    if quiz_length < 1:
+        raise ContentError(f"{where}: quiz_length must be positive")
     max_attempts = data.get("max_attempts")
     if max_attempts is not None and (not isinstance(max_attempts, int) or isinstance(max_attempts, bool)
                                      or max_attempts < 1):
@@ -197,33 +238,42 @@ def parse_module(text: str, locale: str, where: str = "module") -> Module:
                               _require(raw, "body", str, where)))
     if not lessons:
         raise ContentError(f"{where}: a module has at least one lesson")
-    questions = tuple(_question(q, f"{where} questions") for q in _require(data, "questions", list, where))
+    lesson_ids = tuple(lesson.id for lesson in lessons)
+    questions = tuple(_question(q, f"{where} questions", lesson_ids)
+                      for q in _require(data, "questions", list, where))
     pre_test = tuple(_question(q, f"{where} pre_test") for q in data.get("pre_test") or [])
-    if not questions:
-        raise ContentError(f"{where}: a module has at least one quiz question")
+    if len(questions) < BANK_FACTOR * quiz_length:
+        raise ContentError(f"{where}: the bank holds {len(questions)} questions; an attempt draws "
+                           f"{quiz_length}, so it needs at least {BANK_FACTOR * quiz_length}")
     all_ids = [q.id for q in questions + pre_test]
     if len(set(all_ids)) != len(all_ids):
         raise ContentError(f"{where}: question ids repeat")
-    lesson_ids = [lesson.id for lesson in lessons]
     if len(set(lesson_ids)) != len(lesson_ids):
         raise ContentError(f"{where}: lesson ids repeat")
     missing = {q.skill for q in pre_test} - {q.skill for q in questions}
     if missing:
         raise ContentError(f"{where}: pre-test skills not assessed again in the quiz: {', '.join(sorted(missing))}")
-    return Module(
+    module = Module(
         slug=slug, version=version, locale=locale, audience=audience,
         title=_require(data, "title", str, where), summary=_require(data, "summary", str, where),
-        duration_minutes=duration, pass_mark=pass_mark, max_attempts=max_attempts,
-        lessons=tuple(lessons), pre_test=pre_test, questions=questions,
+        duration_minutes=0, pass_mark=pass_mark, max_attempts=max_attempts,
+        lessons=tuple(lessons), pre_test=pre_test, questions=questions, quiz_length=quiz_length,
     )
+    return replace(module, duration_minutes=estimated_minutes(module.lesson_words, module))
+
+
+def estimated_minutes(lesson_words: int, module: Module) -> int:
+    """Reading the lessons at ``READING_WORDS_PER_MINUTE``, plus a minute per question answered."""
+    questions = len(module.pre_test) + module.quiz_length
+    return math.ceil(lesson_words / READING_WORDS_PER_MINUTE + MINUTES_PER_QUESTION * questions)
 
 
 def _shape(module: Module) -> tuple:
     """What must be identical across the languages of one module."""
     def questions(qs):
-        return tuple((q.id, q.skill, q.type, tuple((o.id, o.correct) for o in q.options)) for q in qs)
+        return tuple((q.id, q.skill, q.type, q.lesson, tuple((o.id, o.correct) for o in q.options)) for q in qs)
 
-    return (module.version, module.audience, module.pass_mark, module.max_attempts, module.duration_minutes,
+    return (module.version, module.audience, module.pass_mark, module.max_attempts, module.quiz_length,
             tuple(lesson.id for lesson in module.lessons), questions(module.pre_test), questions(module.questions))
 
 
@@ -244,6 +294,10 @@ def load_catalogue(directory: Path = CONTENT_DIR) -> Catalogue:
             raise ContentError(f"module '{slug}': every language ({', '.join(LOCALES)}) must be present")
         if len({_shape(m) for m in present}) != 1:
             raise ContentError(f"module '{slug}': languages differ in version, settings, ids or right answers")
+        # one duration for every language: the one the longer text supports
+        minutes = estimated_minutes(max(m.lesson_words for m in present), present[0])
+        for module in present:
+            modules[(slug, module.locale)] = replace(module, duration_minutes=minutes)
     return Catalogue(modules)
 
 

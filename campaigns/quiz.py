@@ -6,11 +6,16 @@ Ticking everything therefore earns 0, as does ticking nothing, and one slip cost
 missing the point. A question counts as *right* only when the ticked set is exactly the right one.
 The quiz score is the mean credit, as a whole percentage rounded down, so that a pass is never
 granted by rounding.
+
+An attempt does not ask the whole bank: ``draw_questions`` picks ``quiz_length`` questions,
+spread over the skills (one per skill in turn, skills and questions in random order), so that
+two attempts usually differ and each still covers as many skills as its length allows.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -102,9 +107,30 @@ def score_answers(questions: tuple[Question, ...], answers: Mapping[str, Iterabl
     return QuizResult(results, score, pass_mark)
 
 
-def score_quiz(module: Module, answers: Mapping[str, Iterable[str]]) -> QuizResult:
-    """The module's quiz (the post-test)."""
-    return score_answers(module.questions, answers, module.pass_mark)
+def score_quiz(module: Module, answers: Mapping[str, Iterable[str]],
+               drawn: Iterable[str] | None = None) -> QuizResult:
+    """An attempt of the module's quiz: every question it ``drawn`` (ids from the bank; the whole
+    bank when not given) must be answered. ``KeyError`` when a drawn id is not in the bank."""
+    questions = module.questions if drawn is None else module.quiz_questions(drawn)
+    return score_answers(questions, answers, module.pass_mark)
+
+
+def draw_questions(module: Module, rng: random.Random | None = None) -> tuple[str, ...]:
+    """The ids of the questions of one attempt, in bank order, drawn across the skills."""
+    rng = rng or random.SystemRandom()
+    by_skill: dict[str, list[Question]] = {}
+    for question in module.questions:
+        by_skill.setdefault(question.skill, []).append(question)
+    pools = list(by_skill.values())
+    rng.shuffle(pools)
+    for pool in pools:
+        rng.shuffle(pool)
+    chosen: set[str] = set()
+    while len(chosen) < module.quiz_length:
+        for pool in pools:
+            if pool and len(chosen) < module.quiz_length:
+                chosen.add(pool.pop().id)
+    return tuple(q.id for q in module.questions if q.id in chosen)
 
 
 def score_pre_test(module: Module, answers: Mapping[str, Iterable[str]]) -> QuizResult:

@@ -137,16 +137,3 @@ class UniqueVisitors:
         """Drop the salt and the digests now (used when the setting is turned off)."""
         with self._lock:
             self._day, self._salt, self._seen = None, b"", set()
-
-
-FUNNEL_STEPS = STEPS[1:]  # what a module view reports: every step but the arrival
-
-
-def record_funnel_step(session: Session, step: str, module_slug: str, audience: str) -> None:
-    """The literacy modules' hook at each step (lesson viewed, quiz started, completed, passed).
-
-    Counting happens per placement (``count_step``) when the request carries a placement code;
-    a module visited without one only has its step checked, so nothing about the visit is kept.
-    """
-    if step not in FUNNEL_STEPS:
-        raise UnknownStep(step)

@@ -8,6 +8,10 @@ the server; it is cleared when a professional signs in or out on the browser.
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
 from flask import Flask, abort, current_app, g, request, session
 from flask_babel import get_locale
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -26,6 +30,21 @@ def module_or_404(slug: str) -> Module:
     if module is None:
         abort(404)
     return module
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def retake_wait() -> dt.timedelta:
+    """How long a professional waits after an attempt before the next (``LEARNING_RETAKE_WAIT_MINUTES``)."""
+    return dt.timedelta(minutes=float(current_app.config["LEARNING_RETAKE_WAIT_MINUTES"]))
+
+
+def paris_moment(moment: dt.datetime) -> dict[str, str]:
+    """``time`` and ``date`` of a moment in Paris time, worded in the page's language."""
+    local = moment.astimezone(PARIS)
+    return {"time": format_time(local, "HH:mm", tzinfo=PARIS, locale=locale()),
+            "date": format_date(local.date(), "d MMMM y", locale=locale())}
 
 
 def current_professional() -> Professional | None:
@@ -87,4 +106,5 @@ def save_progress(response):
 
 
 def init_app(app: Flask) -> None:
+    app.config.setdefault("LEARNING_RETAKE_WAIT_MINUTES", 10)
     app.after_request(save_progress)

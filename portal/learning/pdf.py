@@ -17,7 +17,7 @@ def attestation_pdf(attestation: Attestation, verify_url: str) -> bytes:
             (_("Identifiant professionnel"), attestation.professional_identifier),
             (_("Module"), attestation.module_title),
             (_("Version du module"), str(attestation.module_version)),
-            (_("Durée"), _("%(minutes)s minutes", minutes=attestation.duration_minutes)),
+            (_("Durée estimée"), _("%(minutes)s minutes", minutes=attestation.duration_minutes)),
             (_("Date"), format_date(attestation.completed_at.date(), "long")),
             (_("Score"), f"{attestation.score} %"),
             (_("Code de vérification"), format_code(attestation.code)),

@@ -35,7 +35,7 @@ def demo(live_server):
 
 def test_a_vanity_link_lands_on_the_campaign_page_leaving_nothing_on_the_device(live_server, demo, context, page, console_errors):
     page.goto(live_server.url + "/c/pharmacie")
-    assert page.url == live_server.url + "/campagnes/vos-donnees-votre-choix"
+    assert page.url == live_server.url + "/campagnes/vos-donnees-votre-choix?via=pharmacie"
     assert page.get_by_role("heading", level=1).inner_text() == "Vos données de santé, votre choix"
     check_page(page, console_errors)
     assert context.cookies() == []
@@ -44,7 +44,7 @@ def test_a_vanity_link_lands_on_the_campaign_page_leaving_nothing_on_the_device(
 
 def test_the_english_campaign_page_passes_axe(live_server, demo, page, console_errors):
     page.goto(live_server.url + "/c/social-en")
-    assert page.url == live_server.url + "/en/campagnes/vos-donnees-votre-choix"
+    assert page.url == live_server.url + "/en/campagnes/vos-donnees-votre-choix?via=social-en"
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Your health data, your choice"
     check_page(page, console_errors)
@@ -79,4 +79,16 @@ def test_the_campaign_manager_pages_and_dashboard_pass_axe(live_server, demo, pa
     assert page.get_by_text("La date de fin doit suivre la date de début.").count() >= 1
     check_page(page, console_errors)
     page.goto(live_server.url + f"/staff/campagnes/{demo}/emplacements/nouveau")
+    check_page(page, console_errors)
+
+
+def test_understand_and_choose_leads_to_the_explanation(live_server, demo, page, console_errors):
+    page.goto(live_server.url + "/c/pharmacie")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Comprendre et choisir").click()
+    assert page.url == live_server.url + "/comprendre"
+    page.goto(live_server.url + "/c/social-en")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Understand and choose").click()
+    assert page.url == live_server.url + "/en/comprendre"
     check_page(page, console_errors)

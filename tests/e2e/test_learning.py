@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy import func, inspect, select
 
+from campaigns.modules import default_catalogue
+from portal.learning.forms import field_name
 from registry.db import create_database_engine
 from tests.e2e.browser import AXE_SCRIPT, check_page
 from tests.e2e.conftest import live_config
@@ -55,6 +57,23 @@ def answer(page, answers: dict[str, list[str]]) -> None:
             page.locator(f"input[name='{name}'][value='{value}']").check(force=True)
 
 
+def drawn_questions(page, slug: str, locale: str = "fr"):
+    """The questions of the bank that this quiz page drew, in page order."""
+    by_field = {field_name(q): q for q in default_catalogue().get(slug, locale).questions}
+    names = page.locator("form input[name^='q_']").evaluate_all("inputs => inputs.map(i => i.name)")
+    return [by_field[name] for name in dict.fromkeys(names)]
+
+
+def answer_drawn_quiz(page, slug: str, *, right: bool, locale: str = "fr"):
+    """Answer every drawn question all right, or all wrong; return the drawn questions."""
+    drawn = drawn_questions(page, slug, locale)
+    for question in drawn:
+        wrong = sorted(question.option_ids - question.correct_ids)
+        chosen = sorted(question.correct_ids) if right else (wrong if question.type == "multiple" else wrong[:1])
+        answer(page, {field_name(question): chosen})
+    return drawn
+
+
 def test_a_citizen_completes_a_quiz_and_no_row_about_them_exists(live_server, page, console_errors, database_url):
     before = row_counts(database_url)
     page.goto(live_server.url + "/modules/")
@@ -72,17 +91,17 @@ def test_a_citizen_completes_a_quiz_and_no_row_about_them_exists(live_server, pa
     follow(page, page.get_by_role("button", name="Valider mes réponses"))
     assert page.get_by_role("alert").inner_text().startswith("Répondez à toutes les questions")
     check_page(page, console_errors)
-    answer(page, {"q_q_usages": ["a"], "q_q_soins": ["false"], "q_q_motif": ["b"], "q_q_changer": ["true"]})
+    drawn = answer_drawn_quiz(page, "vos-donnees-de-sante", right=True)
     follow(page, page.get_by_role("button", name="Valider mes réponses"))
     assert page.url.endswith("/modules/vos-donnees-de-sante/resultat")
-    assert "Réussi : 87 %" in page.get_by_role("heading", level=2).first.inner_text()
-    assert page.get_by_text("en partie juste").count() == 1
+    assert "Réussi : 100 %" in page.get_by_role("heading", level=2).first.inner_text()
+    assert page.get_by_text("juste", exact=True).count() == len(drawn)
     check_page(page, console_errors)
     after = row_counts(database_url)
     # Only the per-question sums, and the browser's session (its form tokens), sealed and expiring
     assert {table for table in after if after[table] != before[table]} <= {"quiz_item_aggregates", "web_sessions"}
     assert after["quiz_item_aggregates"] > before["quiz_item_aggregates"]
-    assert not sealed_sessions_hold(database_url, b"q_q_usages", b"vos-donnees-de-sante", b"87")
+    assert not sealed_sessions_hold(database_url, drawn[0].id.encode(), b"vos-donnees-de-sante")
 
 
 def test_a_professional_completes_a_module_downloads_and_verifies_the_attestation(
@@ -104,8 +123,7 @@ def test_a_professional_completes_a_module_downloads_and_verifies_the_attestatio
     assert page.locator(".fr-badge--success").count() == 3
     follow(page, page.get_by_role("link", name="Passer le quiz"))
     check_page(page, console_errors)
-    answer(page, {"q_q_article": ["a"], "q_q_motif": ["a", "b", "d"], "q_q_soins": ["false"],
-                  "q_q_entrepots": ["a"], "q_q_passe": ["false"], "q_q_france": ["a", "b"]})
+    answer_drawn_quiz(page, "droit-opposition-registre", right=True)
     follow(page, page.get_by_role("button", name="Valider mes réponses"))
     assert "Réussi : 100 %" in page.content()
     check_page(page, console_errors)
@@ -138,10 +156,19 @@ def test_the_english_quiz_and_the_item_statistics_pass_axe(live_server, page, co
     page.goto(live_server.url + "/en/modules/vos-donnees-de-sante/quiz")
     assert page.locator("html").get_attribute("lang") == "en"
     check_page(page, console_errors)
-    answer(page, {"q_q_usages": ["a", "b"], "q_q_soins": ["false"], "q_q_motif": ["b"], "q_q_changer": ["true"]})
+    answer_drawn_quiz(page, "vos-donnees-de-sante", right=True, locale="en")
     follow(page, page.get_by_role("button", name="Submit my answers"))
     assert "Passed: 100 %" in page.content()
     check_page(page, console_errors)
     page.goto(live_server.url + "/en/gestion/modules/vos-donnees-de-sante/statistiques")
-    assert page.get_by_text("Not enough answers").count() == 4
+    bank = default_catalogue().get("vos-donnees-de-sante", "en").questions
+    assert page.get_by_text("Not enough answers").count() == len(bank)
+    check_page(page, console_errors)
+
+
+def test_the_last_lesson_leads_to_the_quiz(live_server, page, console_errors):
+    page.goto(live_server.url + "/modules/vos-donnees-de-sante/lecons/dire-non")
+    follow(page, page.get_by_role("link", name="Passer le quiz"))
+    assert page.url == live_server.url + "/modules/vos-donnees-de-sante/quiz"
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Quiz")
     check_page(page, console_errors)
