@@ -28,7 +28,7 @@ DEFAULTS = {
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    from portal.staff import audit_views, auth, cli, filing, home, warehouse_board  # noqa: F401
+    from portal.staff import audit_views, auth, cli, filing, home, inbox, warehouse_board  # noqa: F401
 
     app.register_blueprint(bp)
     cli.init_app(app)

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.contact import unanswered_messages
 from registry.db import unit_of_work
 from registry.errors import RegistryError
 from registry.models import AuditEvent, utcnow
@@ -164,6 +165,7 @@ def _board(form: WarehouseForm | None = None, credentials: tuple[str, str] | Non
     return render_template(
         "staff/warehouses.html", available=directory is not None, clients=clients, stale=stale,
         form=form or WarehouseForm(), action_form=ActionForm(), credentials=credentials,
+        backlog=unanswered_messages(db.session()),  # contact messages no agent has handled yet
         stale_days=current_app.config["WAREHOUSE_STALE_AFTER_DAYS"],
     ), status
 
