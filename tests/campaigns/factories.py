@@ -26,3 +26,13 @@ def make_placement(session, campaign, code="affiche1", channel="qr_poster", decl
         channel=channel, label="Affiches en pharmacie", locale=locale, code=code, declared_reach=declared_reach,
         declared_reach_note="5 000 affiches imprimées",
     ))
+
+
+def answer_sheet(module, question_ids, *, right: bool) -> dict[str, list[str]]:
+    """Answers to these questions of ``module``: all right, or all wrong (no credit at all)."""
+    sheet = {}
+    for question in module.quiz_questions(question_ids):
+        wrong = sorted(question.option_ids - question.correct_ids)
+        sheet[question.id] = sorted(question.correct_ids) if right else (
+            wrong if question.type == "multiple" else wrong[:1])
+    return sheet

@@ -116,18 +116,3 @@ def test_the_purge_drops_aggregates_older_than_25_months_only(session):
     assert purge_old_aggregates(session, today) == 2
     assert list(counts(session)) == [(placement.id, kept, "arrival")]
     assert [r.day for r in session.scalars(select(DailyFilingCounter))] == [kept]
-
-
-def test_the_module_hook_accepts_the_four_steps_and_writes_nothing_without_a_placement(session):
-    from campaigns.reach import FUNNEL_STEPS, record_funnel_step
-
-    for step in FUNNEL_STEPS:
-        assert record_funnel_step(session, step, "vos-donnees-de-sante", "citizens") is None
-    assert not session.new and not session.dirty
-
-
-def test_the_module_hook_refuses_an_unknown_step(session):
-    from campaigns.reach import record_funnel_step
-
-    with pytest.raises(UnknownStep):
-        record_funnel_step(session, "clicked", "vos-donnees-de-sante", "citizens")

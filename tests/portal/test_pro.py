@@ -8,8 +8,10 @@ import re
 
 import pytest
 
-from campaigns.learning_models import Professional
+from campaigns.learning_models import Professional, QuizAttempt
+from campaigns.modules import default_catalogue
 from portal.database import db
+from portal.learning.forms import field_name
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
 from tests.prosanteconnect import (  # noqa: F401
     DEMO_PROFESSIONAL,
@@ -20,8 +22,17 @@ from tests.prosanteconnect import (  # noqa: F401
 )
 
 MODULE = "/modules/informer-patient"
-RIGHT = {"q_q_role": "a", "q_q_ou": ["a", "b"], "q_q_soins": "false", "q_q_enfant": "a", "q_q_passe": "false"}
-WRONG = {"q_q_role": "b", "q_q_ou": ["c"], "q_q_soins": "true", "q_q_enfant": "b", "q_q_passe": "true"}
+CONTENT = default_catalogue().get("informer-patient", "fr")
+
+
+def open_quiz(client):
+    """Open the quiz: its drawn questions, all-right answers and all-wrong answers."""
+    page = client.get(MODULE + "/quiz").get_data(as_text=True)
+    names = set(re.findall(r'name="(q_[^"]+)"', page))
+    questions = [q for q in CONTENT.questions if field_name(q) in names]
+    right = {field_name(q): sorted(q.correct_ids) for q in questions}
+    wrong = {field_name(q): sorted(q.option_ids - q.correct_ids)[:1] for q in questions}
+    return questions, right, wrong
 
 
 @pytest.fixture
@@ -85,15 +96,16 @@ def test_a_refused_login_says_so(client):
     assert "annulée ou refusée" in html.unescape(response.get_data(as_text=True))
 
 
-def test_a_passed_quiz_gives_an_attestation_that_verifies_only_with_code_and_score(client, psc_provider):  # noqa: F811
+def test_a_passed_quiz_gives_an_attestation_that_verifies_only_with_code_and_score(client, app, psc_provider):  # noqa: F811
+    app.config["LEARNING_RETAKE_WAIT_MINUTES"] = 0
     log_in(client, psc_provider)
     client.post(MODULE + "/pre-test", data={"q_pre_role": "true", "q_pre_ou": "a"})
     client.get(MODULE + "/lecons/expliquer")
-    client.get(MODULE + "/quiz")
-    assert client.post(MODULE + "/quiz", data=WRONG).status_code == 302
+    _questions, _right, wrong = open_quiz(client)
+    assert client.post(MODULE + "/quiz", data=wrong).status_code == 302
     assert "Tentatives restantes : 4." in client.get(MODULE + "/").get_data(as_text=True)
-    client.get(MODULE + "/quiz")
-    assert client.post(MODULE + "/quiz", data=RIGHT).status_code == 302
+    _questions, right, _wrong = open_quiz(client)
+    assert client.post(MODULE + "/quiz", data=right).status_code == 302
     result = html.unescape(client.get(MODULE + "/resultat").get_data(as_text=True))
     assert "Réussi : 100 %" in result
     code = re.search(r"Code de vérification : ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", result).group(1)
@@ -109,13 +121,39 @@ def test_a_passed_quiz_gives_an_attestation_that_verifies_only_with_code_and_sco
     good = html.unescape(anonymous.post("/attestations/verification",
                                         data={"code": code.lower(), "score": "100"}).get_data(as_text=True))
     assert "Attestation authentique" in good
-    assert "CAMILLE MARTIN" in good and "899700218896" in good and "version 1" in good
+    assert "CAMILLE MARTIN" in good and "899700218896" in good and f"version {CONTENT.version}" in good
 
     export = client.get("/pro/export.csv")
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][0] == "professional_identifier"
-    assert rows[1][:4] == ["899700218896", "CAMILLE MARTIN", "informer-patient", "1"]
-    assert rows[1][5] == "20" and rows[1][7] == "100" and rows[1][8] == code
+    assert rows[1][:4] == ["899700218896", "CAMILLE MARTIN", "informer-patient", str(CONTENT.version)]
+    assert rows[1][5] == str(CONTENT.duration_minutes) and rows[1][7] == "100" and rows[1][8] == code
+
+
+def test_a_failed_attempt_names_the_lessons_to_reread_and_the_retake_waits(client, app, psc_provider):  # noqa: F811
+    app.config["LEARNING_RETAKE_WAIT_MINUTES"] = 10
+    log_in(client, psc_provider)
+    questions, right, wrong = open_quiz(client)
+    assert open_quiz(client)[0] == questions  # a reload shows the same draw
+    assert client.post(MODULE + "/quiz", data=wrong).status_code == 302
+    result = html.unescape(client.get(MODULE + "/resultat").get_data(as_text=True))
+    assert "Pas encore : 0 %" in result and "Questions à revoir" in result
+    for question in questions:
+        assert question.prompt in result and question.explanation not in result
+        assert f'href="{MODULE}/lecons/{question.lesson}"' in result
+        assert not any(option.feedback in result for option in question.options)
+    assert "bonne réponse" not in result and "Réessayer le quiz" not in result
+    assert "Vous pourrez repasser le quiz à partir de" in result
+
+    refused = client.get(MODULE + "/quiz")
+    assert refused.status_code == 302 and refused.location == MODULE + "/"
+    module_page = html.unescape(client.get(MODULE + "/").get_data(as_text=True))
+    assert "Vous pourrez repasser le quiz à partir de" in module_page and "heure de Paris" in module_page
+    assert "Passer le quiz" not in module_page
+    # the same answers sent again, or right ones, change nothing
+    assert client.post(MODULE + "/quiz", data=right).status_code == 302
+    with app.app_context():
+        assert db.session().query(QuizAttempt).count() == 1
 
 
 def test_verification_with_bad_input_is_a_clear_message_not_an_error(client):

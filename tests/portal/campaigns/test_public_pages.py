@@ -57,22 +57,21 @@ def test_an_unpublished_or_unknown_campaign_is_not_found(client, campaign):
     assert arrivals(client.application) == 0
 
 
-def test_a_vanity_link_counts_once_then_drops_the_code(client, app, campaign):
+def test_a_vanity_link_counts_once_then_carries_only_the_placement_code(client, app, campaign):
     response = visit(client, "/c/affiche1")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/campagnes/votre-choix"
-    assert "affiche1" not in response.headers["Location"]
+    assert response.headers["Location"] == "/campagnes/votre-choix?via=affiche1"
     assert response.headers["Cache-Control"] == "no-store"
     # its own referrer policy is kept (not doubled), and the other security headers are added
     assert response.headers.getlist("Referrer-Policy") == ["no-referrer"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert arrivals(app) == 1
-    visit(client, "/campagnes/votre-choix")
+    visit(client, "/campagnes/votre-choix?via=affiche1")
     assert arrivals(app) == 1  # the landing page itself counts nothing
 
 
 def test_an_english_placement_leads_to_the_english_page(client, campaign):
-    assert visit(client, "/c/POSTER-EN").headers["Location"] == "/en/campagnes/votre-choix"
+    assert visit(client, "/c/POSTER-EN").headers["Location"] == "/en/campagnes/votre-choix?via=poster-en"
 
 
 @pytest.mark.parametrize("headers", [
@@ -83,7 +82,7 @@ def test_an_english_placement_leads_to_the_english_page(client, campaign):
 ], ids=["prefetch", "bot", "gpc", "dnt"])
 def test_prefetches_bots_and_do_not_track_are_served_but_not_counted(client, app, campaign, headers):
     response = visit(client, "/c/affiche1", **headers)
-    assert response.status_code == 302 and response.headers["Location"] == "/campagnes/votre-choix"
+    assert response.status_code == 302 and response.headers["Location"] == "/campagnes/votre-choix?via=affiche1"
     assert arrivals(app) == 0
 
 
@@ -134,7 +133,7 @@ def test_the_demo_seed_publishes_two_campaigns_with_working_links(app, client, r
     assert result.exit_code == 0, result.output
     assert "2 new campaigns" in result.output
     assert "0 new campaigns" in runner.invoke(args=["registry", "seed-demo"]).output
-    assert visit(client, "/c/pharmacie").headers["Location"] == "/campagnes/vos-donnees-votre-choix"
-    assert visit(client, "/c/congress-en").headers["Location"] == "/en/campagnes/professionnels-de-sante"
+    assert visit(client, "/c/pharmacie").headers["Location"] == "/campagnes/vos-donnees-votre-choix?via=pharmacie"
+    assert visit(client, "/c/congress-en").headers["Location"] == "/en/campagnes/professionnels-de-sante?via=congress-en"
     page = visit(client, "/en/campagnes/professionnels-de-sante").get_data(as_text=True)
     assert "Answering your patients about their data" in page
