@@ -92,9 +92,10 @@ class RegistryClient:
             raise ApiError(response.status_code, problem.get("code", "http_error"), problem.get("detail", ""))
         return response.json()
 
-    def lookup(self, purpose: str, identifiers: list[str]) -> list[dict]:
+    def lookup(self, purpose: str, identifiers: list[str]) -> dict:
+        """The answer: ``results`` in input order, ``checked_at`` and ``valid_until``."""
         response = self.request("POST", "/api/v1/lookup", json={"purpose": purpose, "identifiers": identifiers})
-        return self._checked(response)["results"]
+        return self._checked(response)
 
     def create_job(self, purpose: str, body) -> dict:
         response = self.request("POST", "/api/v1/jobs", params={"purpose": purpose}, data=body,
@@ -120,14 +121,18 @@ class RegistryClient:
         except (KeyError, TypeError, ValueError):
             raise ApiError(response.status_code, "malformed_answer", "the evaluation answer is not readable") from None
 
-    def private_filter(self, purpose: str, *, since: int | None = None, etag: str | None = None) -> tuple[dict | None, str | None]:
-        """The filter (full or a delta since a version); ``(None, etag)`` when unchanged."""
+    def private_filter(self, purpose: str, *, since: int | None = None,
+                       etag: str | None = None) -> tuple[dict | None, str | None, dict]:
+        """The filter (full or a delta since a version), or None when unchanged; its ETag; and its
+        freshness (``checked_at``, ``valid_until``), which "unchanged" renews too."""
         params = {"purpose": purpose} if since is None else {"purpose": purpose, "since": since}
         headers = {"If-None-Match": etag} if etag else {}
         response = self.request("GET", "/api/v1/private/filter", params=params, headers=headers)
+        freshness = {"checked_at": response.headers.get("Registre-Checked-At"),
+                     "valid_until": response.headers.get("Registre-Valid-Until")}
         if response.status_code == 304:
-            return None, etag
-        return self._checked(response), response.headers.get("ETag")
+            return None, etag, freshness
+        return self._checked(response), response.headers.get("ETag"), freshness
 
     def acknowledge(self, purpose: str, cohort_size: int, opposed_count: int, filter_version: int) -> None:
         self._checked(self.request("POST", "/api/v1/private/acknowledgements", json={

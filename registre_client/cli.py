@@ -41,7 +41,7 @@ from registre_client.cohort_csv import (
     invalid_report_path, invalid_report_writer, open_rows, parse_line_results, rebuild_from_line_results,
     write_invalid_header,
 )
-from registre_client.private import ProofRejected, default_cache, public_key_argument, run_private
+from registre_client.private import FilterExpired, ProofRejected, default_cache, public_key_argument, run_private
 
 BATCH = 10_000
 
@@ -91,7 +91,10 @@ def run_batches(client, args, state: State, total: int) -> dict:
             rows = [row for _, row in zip(range(args.batch_size), reader)]
             if not rows:
                 break
-            results = client.lookup(args.purpose, [row[index] if index < len(row) else "" for row in rows])
+            answer = client.lookup(args.purpose, [row[index] if index < len(row) else "" for row in rows])
+            results = answer["results"]
+            for name in ("checked_at", "valid_until"):  # the run holds as long as its oldest answer
+                counts[name] = min(filter(None, (counts.get(name), answer.get(name))), default=None)
             for number, (row, result) in enumerate(zip(rows, results), start=FIRST_ROW + counts["rows"]):
                 if "error" in result:
                     counts["invalid"] += 1
@@ -152,6 +155,7 @@ def run_job(client, args, state: State, total: int) -> dict:
                                            fmt=args.cohort_format)
     # The registry's ``lines`` are the upload's, its header line among them: one more than the rows.
     counts["job_lines"] = job.get("counts", {}).get("lines")
+    counts["checked_at"], counts["valid_until"] = job.get("checked_at"), job.get("valid_until")
     return counts
 
 
@@ -266,6 +270,8 @@ def _say_done(args, counts: dict, fmt) -> None:
     print(f"registre-check: {rows} data rows checked for {args.purpose}, read as {fmt.describe()} "
           f"(line 1 is the header, not counted{where}): {counts['kept']} kept, {counts['opposed']} opposed, "
           f"{counts['invalid']} invalid.{job}\n"
+          f"  checked at {counts.get('checked_at')}; valid until {counts.get('valid_until')}: check again "
+          "before using or releasing the data after that\n"
           f"  kept rows: {args.out}\n"
           f"  invalid rows, each with its row number and reason: {invalid_report_path(args.out)}", file=sys.stderr)
 
@@ -312,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except CohortFileError as error:  # the input changed since it was first read
         print(f"registre-check: {args.input}: {error}", file=sys.stderr)
+        return 2
+    except FilterExpired as error:
+        print(f"registre-check: {error}", file=sys.stderr)
         return 2
     except ProofRejected as error:
         print(f"registre-check: stopped, {error}. Nothing was written: the registry's answers cannot be "

@@ -15,6 +15,7 @@ its own connection; the rows wait in order and are written as their batch comes 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import binascii
 import json
 import multiprocessing
@@ -25,6 +26,7 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import requests
 from tqdm import tqdm
 
 from registre_client.api import ApiError, RegistryClient
@@ -40,29 +42,35 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "registre-check"
 
 
+class FilterExpired(Exception):
+    """The registry could not be reached and the cached filter is past its ``valid_until``."""
+
+
 class FilterCache:
-    """The last filter downloaded for a purpose and key: its prefixes and what revalidates it."""
+    """The last filter downloaded for a purpose and key: its prefixes, what revalidates it, and
+    its freshness (``checked_at``, ``valid_until``): until when it may stand in for the registry."""
 
     def __init__(self, folder: Path, purpose: str, key_id: str) -> None:
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"filter-{purpose}-{key_id}")
         self.data, self.meta = folder / f"{name}.bin", folder / f"{name}.json"
         self.purpose, self.key_id = purpose, key_id
 
-    def load(self) -> tuple[OppositionFilter | None, str | None]:
+    def load(self) -> tuple[OppositionFilter | None, str | None, dict]:
         try:
             meta = json.loads(self.meta.read_text())
             prefixes = self.data.read_bytes()
         except (OSError, ValueError):
-            return None, None
+            return None, None, {}
         if len(prefixes) != meta.get("count", -1) * PREFIX_SIZE or not isinstance(meta.get("version"), int):
-            return None, None  # a damaged cache is downloaded again
-        return OppositionFilter(self.purpose, meta["version"], self.key_id, prefixes), meta.get("etag")
+            return None, None, {}  # a damaged cache is downloaded again
+        return (OppositionFilter(self.purpose, meta["version"], self.key_id, prefixes), meta.get("etag"),
+                {name: meta.get(name) for name in ("checked_at", "valid_until")})
 
-    def save(self, published: OppositionFilter, etag: str | None) -> None:
+    def save(self, published: OppositionFilter, etag: str | None, freshness: dict) -> None:
         self.data.parent.mkdir(parents=True, exist_ok=True)
-        for path, content in ((self.data, published.prefixes),
-                              (self.meta, json.dumps({"version": published.version, "count": published.count,
-                                                      "etag": etag}).encode())):
+        meta = {"version": published.version, "count": published.count, "etag": etag,
+                "checked_at": freshness.get("checked_at"), "valid_until": freshness.get("valid_until")}
+        for path, content in ((self.data, published.prefixes), (self.meta, json.dumps(meta).encode())):
             tmp = path.with_suffix(".tmp")
             tmp.write_bytes(content)
             tmp.replace(path)
@@ -75,12 +83,35 @@ def _prefixes(body: dict, name: str) -> list[bytes]:
         raise ApiError(200, "malformed_filter", f"the filter's '{name}' is not readable") from None
 
 
-def refresh_filter(client: RegistryClient, cache: FilterCache) -> OppositionFilter:
-    """The current filter: the cached one when unchanged, patched with a delta, or downloaded."""
-    cached, etag = cache.load()
-    body, etag = client.private_filter(cache.purpose, since=cached.version if cached else None, etag=etag)
+def _expired(valid_until: str | None, now: dt.datetime) -> bool:
+    if not valid_until:
+        return True
+    try:
+        return dt.datetime.fromisoformat(valid_until.replace("Z", "+00:00")) <= now
+    except ValueError:
+        return True
+
+
+def refresh_filter(client: RegistryClient, cache: FilterCache) -> tuple[OppositionFilter, dict]:
+    """The current filter and its freshness: the cached one when unchanged (its freshness renewed),
+    patched with a delta, or downloaded. When the registry cannot be reached, the cached filter
+    stands in for it while it is valid (``valid_until``), never after (``FilterExpired``)."""
+    cached, etag, held = cache.load()
+    try:
+        body, etag, freshness = client.private_filter(cache.purpose, since=cached.version if cached else None,
+                                                      etag=etag)
+    except (requests.RequestException, ApiError) as error:
+        if isinstance(error, ApiError) and error.status < 500 or cached is None:
+            raise
+        if _expired(held.get("valid_until"), dt.datetime.now(dt.timezone.utc)):
+            raise FilterExpired(
+                f"the registry's filter could not be fetched ({error}), and the filter kept from the last run "
+                f"(checked at {held.get('checked_at')}) expired at {held.get('valid_until')}: it cannot be "
+                "used any more. Run again once the registry can be reached.") from None
+        return cached, {**held, "from_cache": True}
     if body is None:
-        return cached
+        cache.save(cached, etag, freshness)
+        return cached, freshness
     if body.get("key_id") != cache.key_id or body.get("prefix_size") != PREFIX_SIZE:
         raise ProofRejected(f"the filter was made under key {body.get('key_id')!r}, not the registry's "
                             f"key {cache.key_id!r}")
@@ -98,8 +129,9 @@ def refresh_filter(client: RegistryClient, cache: FilterCache) -> OppositionFilt
                 for i in range(0, len(prefixes) - PREFIX_SIZE, PREFIX_SIZE)):
             raise ApiError(200, "malformed_filter", "the filter is not a sorted list of prefixes")
         published = OppositionFilter(cache.purpose, body["version"], cache.key_id, prefixes)
-    cache.save(published, etag)
-    return published
+    freshness = {name: body.get(name) or freshness.get(name) for name in ("checked_at", "valid_until")}
+    cache.save(published, etag, freshness)
+    return published, freshness
 
 
 class BatchEvaluator:
@@ -175,7 +207,7 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
             def write_oldest() -> None:
                 rows, errors, answer = pending.popleft()
                 prefixes = answer.result()
-                published = pending_filter.result()
+                published, _ = pending_filter.result()
                 opposed = iter([published.contains(prefixes[i:i + PREFIX_SIZE])
                                 for i in range(0, len(prefixes), PREFIX_SIZE)])
                 for number, (row, error) in enumerate(zip(rows, errors), start=FIRST_ROW + counts["rows"]):
@@ -215,8 +247,14 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         pending_filter.cancel()
-    published = pending_filter.result()
+    published, freshness = pending_filter.result()
     counts["filter_version"] = published.version
+    counts["checked_at"], counts["valid_until"] = freshness.get("checked_at"), freshness.get("valid_until")
+    if freshness.get("from_cache"):
+        counts["filter_from_cache"] = True
+        print(f"registre-check: the registry's filter could not be fetched; the one kept from the last run "
+              f"(checked at {freshness.get('checked_at')}, valid until {freshness.get('valid_until')}) was used.",
+              file=sys.stderr)
     counts["key_id"] = key_id
     counts["acknowledged"] = False
     if not args.no_acknowledgement:

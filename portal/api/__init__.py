@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from registry.db import unavailable
+from registry.freshness import DEFAULT_VALIDITY_DAYS, validity
 
 from portal.api.problems import ApiProblem, from_http_exception, problem_response
 
@@ -74,6 +75,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
     app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
     app.config.setdefault("JOBS_LEASE_SECONDS", 120)  # a job with no heartbeat for this long is taken over
+    # How long an answer may be relied on (``registry.freshness``); also the board's "stale" flag.
+    app.config.setdefault("ANSWER_VALIDITY_DAYS", DEFAULT_VALIDITY_DAYS)
+    validity(app.config["ANSWER_VALIDITY_DAYS"])  # a wrong setting stops the start, not a lookup
 
     from portal.api import auth, jobs, pages_only, private, queue, quota, records, transparency_log, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf
@@ -101,3 +105,8 @@ def warm_up(app: Flask) -> None:
             membership_index(db.engine(app)).preload()
         except Exception as error:
             app.logger.warning("membership index not preloaded: %s", type(error).__name__)
+
+
+def answer_validity():
+    """How long the answers of this registry may be relied on (``registry.freshness``)."""
+    return validity(current_app.config["ANSWER_VALIDITY_DAYS"])

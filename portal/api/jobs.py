@@ -15,9 +15,10 @@ import shutil
 from flask import Response, jsonify, request, stream_with_context, url_for
 
 from registry.db import unit_of_work
+from registry.freshness import stamp, valid_until
 from registry.jobs import INPUT, RESULTS, JobNotFound, create_job, job_folder, job_for_warehouse, new_job_folder
 
-from portal.api import bp
+from portal.api import answer_validity, bp
 from portal.api.quota import quota
 from portal.api.auth import client_required, current_client
 from portal.api.problems import ApiProblem
@@ -31,9 +32,6 @@ BLOCK = 1024 * 1024
 
 
 def job_json(job) -> dict:
-    def stamp(moment):
-        return moment.isoformat().replace("+00:00", "Z") if moment else None
-
     body = {
         "id": job.public_id,
         "status": job.status,
@@ -47,6 +45,9 @@ def job_json(job) -> dict:
     }
     if job.status == "done":
         body["result"] = url_for("api.job_result", job_id=job.public_id)
+        # the registry was read while the job ran: its results hold from its start
+        body["checked_at"] = stamp(job.started_at)
+        body["valid_until"] = stamp(valid_until(job.started_at, answer_validity()))
     return body
 
 

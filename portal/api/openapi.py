@@ -11,6 +11,11 @@ from registry.purposes import Purpose
 
 from portal.api.problems import TITLES
 
+CHECKED_AT = {"type": "string", "format": "date-time", "description": "When the registry was read for this answer."}
+VALID_UNTIL = {"type": "string", "format": "date-time", "description": (
+    "Until when the answer may be relied on (checked_at plus the registry's validity period, 7 days by "
+    "default): after it, check again before using or releasing the data.")}
+
 
 def _problem(description: str) -> dict:
     return {"description": description,
@@ -210,10 +215,11 @@ def openapi_document() -> dict:
                     },
                 },
                 "LookupResponse": {
-                    "type": "object", "required": ["purpose", "checked_at", "results"],
+                    "type": "object", "required": ["purpose", "checked_at", "valid_until", "results"],
                     "properties": {
                         "purpose": {"type": "string", "enum": PURPOSE_CODES},
-                        "checked_at": {"type": "string", "format": "date-time"},
+                        "checked_at": CHECKED_AT,
+                        "valid_until": VALID_UNTIL,
                         "results": {"type": "array", "items": {"oneOf": [
                             {"type": "object", "required": ["identifier", "opposed"], "additionalProperties": False,
                              "properties": {"identifier": {"type": "string"}, "opposed": {"type": "boolean"}}},
@@ -237,6 +243,9 @@ def openapi_document() -> dict:
                         "finished_at": {"type": ["string", "null"]},
                         "expires_at": {"type": ["string", "null"]},
                         "result": {"type": "string", "description": "Where the line results are, once done."},
+                        "checked_at": {**CHECKED_AT, "description": "Once done: when the job started reading the "
+                                                                    "registry; its results hold from then."},
+                        "valid_until": VALID_UNTIL,
                     },
                 },
                 "Purposes": {

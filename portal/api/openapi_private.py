@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.api.openapi import AUTH_ERRORS, PURPOSE_CODES, UNAVAILABLE, _json, _problem
+from portal.api.openapi import AUTH_ERRORS, CHECKED_AT, PURPOSE_CODES, UNAVAILABLE, VALID_UNTIL, _json, _problem
 
 B64 = {"type": "string", "contentEncoding": "base64"}
 ELEMENT = {"type": "string", "contentEncoding": "base64", "pattern": "^[A-Za-z0-9+/]{43}=$",
@@ -91,11 +91,13 @@ SCHEMAS = {
     "Filter": {"type": "object", "required": ["purpose", "key_id", "version", "prefix_size", "count", "prefixes"],
                "properties": {"purpose": {"type": "string"}, "key_id": {"type": "string"},
                               "version": {"type": "integer"}, "prefix_size": {"type": "integer"},
-                              "count": {"type": "integer"}, "prefixes": B64}},
+                              "count": {"type": "integer"}, "prefixes": B64,
+                              "checked_at": CHECKED_AT, "valid_until": VALID_UNTIL}},
     "FilterDelta": {"type": "object", "required": ["purpose", "key_id", "since", "version", "added", "removed"],
                     "properties": {"purpose": {"type": "string"}, "key_id": {"type": "string"},
                                    "since": {"type": "integer"}, "version": {"type": "integer"},
                                    "prefix_size": {"type": "integer"},
+                                   "checked_at": CHECKED_AT, "valid_until": VALID_UNTIL,
                                    "added": {"type": "array", "items": B64},
                                    "removed": {"type": "array", "items": B64}}},
     "Acknowledgement": {"type": "object", "required": ["purpose", "cohort_size", "opposed_count", "filter_version"],

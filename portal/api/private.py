@@ -19,8 +19,10 @@ from registry.oprf import InvalidElement
 from registry.private_quota import NoAllowance, QuotaExceeded, acknowledge, charge_evaluations
 from registry.db import unit_of_work
 from registry.errors import RegistryError
+from registry.freshness import stamp, valid_until
+from registry.models import utcnow
 
-from portal.api import bp
+from portal.api import answer_validity, bp
 from portal.api.auth import client_required, current_client
 from portal.api.problems import ApiProblem
 from portal.api.quota import quota
@@ -104,6 +106,13 @@ def private_evaluate():
                     "proof": _b64(proof)})
 
 
+def _fresh(response: Response, freshness: dict) -> Response:
+    """The freshness of a filter also in headers, so that "unchanged" (304) renews it too."""
+    response.headers["Registre-Checked-At"] = freshness["checked_at"]
+    response.headers["Registre-Valid-Until"] = freshness["valid_until"]
+    return response
+
+
 @bp.get("/private/filter")
 @client_required(SCOPE)
 @quota(api_quota)
@@ -113,22 +122,26 @@ def private_filter():
     since_text = request.args.get("since")
     session = db.session()
     oprf = keyring().oprf
+    checked_at = utcnow()
+    freshness = {"checked_at": stamp(checked_at), "valid_until": stamp(valid_until(checked_at, answer_validity()))}
     if since_text is not None:
         if not since_text.isascii() or not since_text.isdigit() or len(since_text) > 12:
             raise ApiProblem(422, "invalid_request", "'since' is a filter version (a whole number).",
                              pointer="/since")
         delta = filter_delta(session, purpose, oprf.key_id, int(since_text))
         if int(since_text) <= delta.version and len(delta.added) + len(delta.removed) <= MAX_DELTA:
-            return jsonify({"purpose": purpose.code, "key_id": oprf.key_id, "since": delta.since,
-                            "version": delta.version, "prefix_size": PREFIX_SIZE,
-                            "added": [_b64(p) for p in delta.added], "removed": [_b64(p) for p in delta.removed]})
+            return _fresh(jsonify({"purpose": purpose.code, "key_id": oprf.key_id, "since": delta.since,
+                                   "version": delta.version, "prefix_size": PREFIX_SIZE, **freshness,
+                                   "added": [_b64(p) for p in delta.added],
+                                   "removed": [_b64(p) for p in delta.removed]}), freshness)
     published = build_filter(session, purpose, oprf.key_id)
     if request.if_none_match and published.etag.strip('"') in request.if_none_match:
         response = Response(status=304)
     else:
         response = jsonify({"purpose": purpose.code, "key_id": oprf.key_id, "version": published.version,
-                            "prefix_size": PREFIX_SIZE, "count": published.count,
+                            "prefix_size": PREFIX_SIZE, "count": published.count, **freshness,
                             "prefixes": _b64(published.prefixes)})
+    _fresh(response, freshness)
     response.headers["ETag"] = published.etag
     response.headers["Cache-Control"] = "private, no-cache"
     return response

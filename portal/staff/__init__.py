@@ -21,7 +21,6 @@ DEFAULTS = {
     "STAFF_LOCK_AFTER": 10,
     "STAFF_LOGIN_RATE_LIMIT": "20 per minute",
     "STAFF_TOTP_ISSUER": "Registre national d'opposition",
-    "WAREHOUSE_STALE_AFTER_DAYS": 7,
 }
 
 

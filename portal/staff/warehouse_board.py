@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from registry.contact import unanswered_messages
 from registry.db import unit_of_work
 from registry.errors import RegistryError
+from registry.freshness import validity
 from registry.models import AuditEvent, utcnow
 from registry.private_quota import latest_acknowledgements
 
@@ -159,14 +160,14 @@ def _board(form: WarehouseForm | None = None, credentials: tuple[str, str] | Non
     clients, stale = [], set()
     if directory is not None:
         now = utcnow()
-        stale_after = dt.timedelta(days=float(current_app.config["WAREHOUSE_STALE_AFTER_DAYS"]))
+        stale_after = validity(current_app.config["ANSWER_VALIDITY_DAYS"])  # answers older than this
         clients = directory.list_clients(db.session())
         stale = {c.client_id for c in clients if is_stale(c, now, stale_after)}
     return render_template(
         "staff/warehouses.html", available=directory is not None, clients=clients, stale=stale,
         form=form or WarehouseForm(), action_form=ActionForm(), credentials=credentials,
         backlog=unanswered_messages(db.session()),  # contact messages no agent has handled yet
-        stale_days=current_app.config["WAREHOUSE_STALE_AFTER_DAYS"],
+        stale_days=current_app.config["ANSWER_VALIDITY_DAYS"],
     ), status
 
 
