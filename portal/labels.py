@@ -33,3 +33,16 @@ EVIDENCE_LABELS = {
     "identity_document": _l("Pièce d'identité vérifiée au guichet"),
     "identity_copy": _l("Copie de la pièce d'identité reçue"),
 }
+
+# Who asked an agent to file for a child or a protected adult
+# (``registry.ownership.REPRESENTATIVES``), and what the agent checked of it.
+REPRESENTATIVE_LABELS = {
+    "parent": _l("Parent"),
+    "guardian": _l("Tuteur ou tutrice"),
+    "curator": _l("Curateur ou curatrice"),
+    "family_empowerment": _l("Proche habilité par le juge (habilitation familiale)"),
+}
+REPRESENTATIVE_EVIDENCE_LABELS = {
+    "representative_documents": _l("Pièce d'identité du représentant et justificatif de sa qualité vérifiés au guichet"),
+    "representative_copies": _l("Copies de la pièce d'identité du représentant et du justificatif de sa qualité reçues"),
+}

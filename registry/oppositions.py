@@ -46,7 +46,9 @@ class Filing:
     follows from the rest: an agent's filing is a new claim of its channel, an account's its own
     (``filed_by``), and a filing by the person with no account the person's. ``evidence`` is what
     an agent checked before weakening (``registry.ownership``); ``visible_until`` ends a minor's
-    proxy's view of its claim."""
+    proxy's view of its claim. An agent filing for a child or a protected adult at a parent's or
+    legal representative's request names whom it is for (``proxy_for``), the representative's
+    ``representative`` relation and what the agent checked of it (``representative_checked``)."""
 
     channel: str = "online"
     actor: str = "self"
@@ -56,12 +58,16 @@ class Filing:
     holder: str | None = None
     evidence: str | None = None
     visible_until: dt.date | None = None
+    representative: str | None = None
+    representative_checked: str | None = None
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNELS or self.actor not in ACTORS:
             raise InvalidChoice()
-        if (self.actor == "proxy") != (self.proxy_for is not None):
-            raise InvalidChoice("a proxy filing names whom it is for, and only a proxy filing does")
+        if self.actor == "proxy" and self.proxy_for is None or self.actor == "self" and self.proxy_for is not None:
+            raise InvalidChoice("a proxy filing names whom it is for, and a filing for oneself does not")
+        if (self.actor == "agent" and self.proxy_for is not None) != (self.representative is not None):
+            raise InvalidChoice("an agent filing for someone else names the representative who asked")
         if self.proxy_for is not None and self.proxy_for not in PROXY_KINDS:
             raise InvalidChoice()
         if self.holder is None and self.actor == "agent":
@@ -355,24 +361,23 @@ def _new_version(
         claim_mask=claim.purposes_mask,
         evidence=filing.evidence,
     )
-    event = record_event(
-        session,
-        action=f"opposition.{action}",
-        actor=filing.filed_by or filing.actor,
-        target=f"subject:{subject.id}",
-        details={
-            "version": version.version,
-            "claim": claim.id,
-            "holder": claim.relation,
-            "purposes": [p.code for p in purposes_of(claim.purposes_mask)],
-            "in_force": [p.code for p in purposes_of(mask)],
-            "channel": filing.channel,
-            "actor": filing.actor,
-            "proxy_for": filing.proxy_for,
-            "evidence": filing.evidence,
-            "receipt": version.receipt_reference,
-        },
-    )
+    details = {
+        "version": version.version,
+        "claim": claim.id,
+        "holder": claim.relation,
+        "purposes": [p.code for p in purposes_of(claim.purposes_mask)],
+        "in_force": [p.code for p in purposes_of(mask)],
+        "channel": filing.channel,
+        "actor": filing.actor,
+        "proxy_for": filing.proxy_for,
+        "evidence": filing.evidence,
+        "receipt": version.receipt_reference,
+    }
+    if filing.representative is not None:  # an agent's filing at a representative's request
+        details["representative"] = filing.representative
+        details["representative_checked"] = filing.representative_checked
+    event = record_event(session, action=f"opposition.{action}", actor=filing.filed_by or filing.actor,
+                         target=f"subject:{subject.id}", details=details)
     version.audit_seq = event.seq  # the receipt's leaf in the transparency log
     subject.current_version = version.version
     subject.opposed_purposes = mask

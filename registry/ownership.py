@@ -18,7 +18,10 @@ of the active claims of its holders (``registry.models.Claim``):
   checked at the counter, a copy received by post); by phone agents only strengthen.
 * **Proxies**: a minor is under 18 on the filing date, a protected adult 18 or over, from a full
   birth date that agrees with the number; an account that proved a number is that person and
-  cannot be their proxy.
+  cannot be their proxy. A parent or legal representative with no account files through an
+  agent (the paper form's "pour mon enfant mineur", "pour un majeur protégé"): the same age rule,
+  and at the counter or by post the agent checks the representative's identity and authority.
+  Such a filing only adds, as the proxy's does online.
 
 Views call these functions only: ``tests/test_architecture.py`` fails if the portal reaches the
 claim mechanics of ``registry.oppositions`` directly.
@@ -56,6 +59,14 @@ from registry.purposes import ALL_PURPOSES_MASK, Purpose, mask_of
 ADULT_AGE = 18
 # What an agent must have checked, per channel, before narrowing or withdrawing for the person.
 EVIDENCE = {"counter": "identity_document", "post": "identity_copy"}
+# What an agent checks before filing at a representative's request: the representative's identity
+# document and the proof of their authority (family record book or birth certificate for a
+# child, the court's decision for a protected adult), at the counter, or their copies by post.
+# By phone there is nothing to check, as for any other phone filing, which only adds.
+REPRESENTATIVE_EVIDENCE = {"counter": "representative_documents", "post": "representative_copies"}
+# Who may represent whom: a child's parent or guardian; a protected adult's guardian, curator
+# or the relative the judge empowered (habilitation familiale).
+REPRESENTATIVES = {"minor": ("parent", "guardian"), "protected_adult": ("guardian", "curator", "family_empowerment")}
 
 
 class ClaimNotFound(RegistryError):
@@ -76,6 +87,11 @@ class EvidenceRequired(RegistryError):
 class StrengthenOnlyChannel(RegistryError):
     code = "strengthen_only_channel"
     message = "On this channel an agent may only add to an opposition."
+
+
+class RepresentativeMismatch(RegistryError):
+    code = "representative_mismatch"
+    message = "This relation cannot represent whom the filing is for (a child's parent or guardian; a protected adult's guardian, curator or empowered relative)."
 
 
 class ProxyAgeMismatch(RegistryError):
@@ -328,3 +344,29 @@ def agent_filing(session: Session, keyring: Keyring, identifier: Identifier, *, 
         return AgentFiling(supersede_claims(session, subject, 0, filing, identifier), True)
     subject = subject_for_filing(session, keyring, identifier)
     return AgentFiling(supersede_claims(session, subject, _mask(purposes), filing, identifier), True)
+
+
+def agent_filing_for_represented(session: Session, keyring: Keyring, identifier: Identifier, *,
+                                 birthdate: dt.date, proxy_for: str, representative: str,
+                                 purposes: Iterable[Purpose] | None, channel: str, agent: str,
+                                 documents_checked: bool, today: dt.date) -> AgentFiling:
+    """File for a child or a protected adult at the request of their parent or legal
+    representative, who has no account (the paper form's boxes for a child or a protected adult).
+    The rules of a proxy online: the full birth date agrees with the number and with whom it is
+    for (``check_proxy_age``), and it only adds, as a claim of this filing's own; the agent has
+    checked the representative's identity and authority at the counter, or their copies by post
+    (``EvidenceRequired``), and the relation fits whom it is for (``RepresentativeMismatch``).
+    The version names whom it was for; the audit event also keeps the relation and what was checked."""
+    if proxy_for not in REPRESENTATIVES:
+        raise NothingChosen()
+    if representative not in REPRESENTATIVES[proxy_for]:
+        raise RepresentativeMismatch()
+    check_proxy_age(identifier, birthdate, proxy_for, today)
+    checked = REPRESENTATIVE_EVIDENCE.get(channel) if documents_checked else None
+    if channel in REPRESENTATIVE_EVIDENCE and checked is None:
+        raise EvidenceRequired()
+    mask = _mask(purposes)
+    subject = subject_for_filing(session, keyring, identifier)
+    filing = Filing(channel=channel, actor="agent", proxy_for=proxy_for, filed_by=agent,
+                    representative=representative, representative_checked=checked)
+    return AgentFiling(_strengthen(session, subject, mask, filing, identifier), False)

@@ -4,7 +4,6 @@ run in the views, which add their translated message to the field."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,10 +13,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.purposes import Purpose, purpose_from_code
 
-from portal.citizen.labels import IDENTIFIER_MESSAGES, PROXY_BIRTHDATE_MESSAGES, PURPOSE_LABELS, PROXY_KIND_LABELS
-
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-FRENCH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+from portal.citizen.labels import IDENTIFIER_MESSAGES, PURPOSE_LABELS, PROXY_KIND_LABELS
+from portal.date_fields import BirthDateField
 
 
 class CheckboxesField(SelectMultipleField):
@@ -76,30 +73,15 @@ class ProxyFilingForm(PurposesForm):
         filters=[_strip],
         validators=[DataRequired(message=IDENTIFIER_MESSAGES["empty"])],
     )
-    birthdate = StringField(
-        _l("Sa date de naissance"),
-        filters=[_strip],
-        validators=[DataRequired(message=PROXY_BIRTHDATE_MESSAGES["birthdate_invalid"])],
-    )
+    birthdate = BirthDateField(_l("Sa date de naissance"))
     attest = BooleanField(
         _l("J'atteste sur l'honneur être son parent ou son représentant légal (tuteur, curateur habilité)."),
         validators=[DataRequired(message=_l("Cochez cette case pour attester votre qualité de représentant."))],
     )
 
     def birthdate_value(self) -> dt.date | None:
-        """The full birth date, from a date picker (YYYY-MM-DD) or typed as DD/MM/YYYY; None
-        when it is not a real date."""
-        value = self.birthdate.data or ""
-        match = FRENCH_DATE.fullmatch(value)
-        if match:
-            day, month, year = match.groups()
-            value = f"{year}-{int(month):02d}-{int(day):02d}"
-        if not ISO_DATE.fullmatch(value):
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
+        """The full birth date typed in its three boxes; None when it is not a real date."""
+        return self.birthdate.data
 
 
 class FindForm(FlaskForm):

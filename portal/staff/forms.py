@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, RadioField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, StopValidation, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from registry.ownership import REPRESENTATIVES
 from registry.purposes import Purpose
 
+from portal.date_fields import BirthDateField
 from portal.free_text import NoIdentifier
-from portal.labels import CHANNEL_LABELS, PURPOSE_LABELS
+from portal.labels import CHANNEL_LABELS, PURPOSE_LABELS, REPRESENTATIVE_LABELS
 
 
 class LoginForm(FlaskForm):
@@ -48,14 +50,18 @@ class ChoiceField(RadioField):
 
 
 class AssistedFilingForm(FlaskForm):
+    filed_for = ChoiceField(_l("La demande est faite"), choices=[
+        SelectChoice("self", _l("Par la personne elle-même")),
+        SelectChoice("minor", _l("Pour un enfant mineur, par son parent ou son tuteur")),
+        SelectChoice("protected_adult", _l("Pour un majeur protégé, par son représentant légal")),
+    ], default="self", validators=[DataRequired(_l("Indiquez qui fait la demande."))])
     identifier = StringField(_l("Numéro de sécurité sociale (NIR) de la personne"), validators=[
         DataRequired(_l("Saisissez le numéro de sécurité sociale de la personne.")),
         Length(max=40, message=_l("Le numéro de sécurité sociale comporte 15 caractères.")),
     ])
     sex = ChoiceField(_l("Sexe de la personne"), choices=[SelectChoice("female", _l("Femme")), SelectChoice("male", _l("Homme"))],
                      validators=[InputRequired(_l("Indiquez le sexe de la personne."))])
-    birthdate = DateField(_l("Date de naissance de la personne"), validators=[
-        InputRequired(_l("Saisissez la date de naissance au format JJ/MM/AAAA."))])
+    birthdate = BirthDateField(_l("Date de naissance de la personne"))
     channel = ChoiceField(_l("Canal de la demande"), choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in ("counter", "phone", "post")],
                          validators=[InputRequired(_l("Indiquez par quel canal la personne a fait sa demande."))])
     request = ChoiceField(_l("Demande de la personne"), choices=[
@@ -67,6 +73,22 @@ class AssistedFilingForm(FlaskForm):
                                   validators=[Optional()])
     # Reducing or withdrawing speaks for the person: ``registry.ownership.agent_filing`` asks for it.
     evidence = BooleanField(_l("J'ai vérifié la pièce d'identité de la personne (au guichet) ou reçu sa copie (par courrier)"))
+    # A child's or a protected adult's representative (``registry.ownership.agent_filing_for_represented``).
+    representative = RadioField(_l("Qualité du représentant"), choices=[
+        SelectChoice(code, label) for code, label in REPRESENTATIVE_LABELS.items()], validate_choice=False)
+    representative_attests = BooleanField(_l(
+        "Le représentant atteste sur l'honneur être le parent ou le représentant légal de la personne"))
+    representative_checked = BooleanField(_l(
+        "J'ai vérifié la pièce d'identité du représentant et le justificatif de sa qualité (au guichet) "
+        "ou reçu leurs copies (par courrier)"))
+
+    def validate_representative(self, field) -> None:
+        if self.filed_for.data in REPRESENTATIVES and field.data not in REPRESENTATIVE_LABELS:
+            raise ValidationError(_l("Indiquez la qualité du représentant : parent, tuteur, curateur ou personne habilitée."))
+
+    def validate_representative_attests(self, field) -> None:
+        if self.filed_for.data in REPRESENTATIVES and not field.data:
+            raise ValidationError(_l("Le représentant doit attester sur l'honneur sa qualité, comme sur le formulaire papier."))
 
 
 

@@ -30,6 +30,13 @@ def history(live_server, nir):
         return current_opposition(session, keyring(), identifier), opposition_history(session, keyring(), identifier)
 
 
+def fill_birthdate(page, iso_date: str) -> None:
+    """The birth date's three boxes: day, month, year."""
+    year, month, day = iso_date.split("-")
+    for part, value in (("day", day), ("month", month), ("year", year)):
+        page.locator(f"#birthdate-{part}").fill(value)
+
+
 def file_for_myself(page, nir, submit=lambda button: button.click()):
     page.get_by_label(re.compile("numéro de sécurité sociale|social security number")).first.fill(nir)
     if not page.locator("#confirm").is_checked():
@@ -148,11 +155,11 @@ def test_a_parent_files_for_her_child_and_withdraws_it(live_server, page):
     page.get_by_role("link", name="M'opposer pour un enfant ou un majeur protégé").click()
     page.locator("label[for=proxy_for-0]").click()
     page.locator("#nir").fill(CHILD)
-    page.locator("#birthdate").fill("2017-03-09")
+    fill_birthdate(page, "2017-03-09")
     page.locator("label[for=attest]").click()
     page.locator("main form button[type=submit]").click()
     assert "ne correspond pas à l'année de naissance indiquée" in page.locator("#nir-erreur-1").inner_text()
-    page.locator("#birthdate").fill("2018-03-09")
+    fill_birthdate(page, "2018-03-09")
     page.locator("label[for=attest]").click() if not page.locator("#attest").is_checked() else None
     page.locator("main form button[type=submit]").click()
     assert page.locator("#reference").is_visible()

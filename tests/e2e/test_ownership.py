@@ -16,10 +16,10 @@ from registry.identifiers import parse_identifier
 from registry.oppositions import Filing, file_opposition
 from registry.purposes import Purpose
 from tests.e2e.browser import AXE_SCRIPT, check_page
-from tests.e2e.test_citizen_journeys import file_for_myself, history, log_in
+from tests.e2e.test_citizen_journeys import file_for_myself, fill_birthdate, history, log_in
 
 MARIE, KARIM, JULIE, CHILD = (p.nir for p in DEMO_PEOPLE)
-MARIE_BIRTHDATE = "1985-02-14"  # what a date picker sends; the page shows 14/02/1985
+MARIE_BIRTHDATE = "1985-02-14"
 COUNTER = Filing(channel="counter", actor="agent", filed_by="staff:1")
 RECEIPT_REFERENCE = re.compile(r"RNO(-[A-Z2-9]{4}){4}")
 
@@ -57,7 +57,7 @@ def another_browser(browser, **options):
 def fill_proxy_form(page, proxy_for: str, nir: str, birthdate: str) -> None:
     page.locator("label[for=proxy_for-%d]" % ("minor", "protected_adult").index(proxy_for)).click()
     page.locator("#nir").fill(nir)
-    page.locator("#birthdate").fill(birthdate)
+    fill_birthdate(page, birthdate)
     if not page.locator("#attest").is_checked():
         page.locator("label[for=attest]").click()
     page.locator("main form button[type=submit]").click()
@@ -148,8 +148,8 @@ def test_a_minors_proxy_filing_with_an_adults_number_is_refused_on_the_birth_dat
     error = page.locator("#birthdate-erreur-1")
     assert "la personne a 18 ans ou plus" in error.inner_text()
     assert "Majeur protégé" in error.inner_text()
-    assert page.locator("#birthdate").get_attribute("aria-invalid") == "true"
-    assert "birthdate-erreur-1" in page.locator("#birthdate").get_attribute("aria-describedby")
+    assert page.locator("#birthdate-year").get_attribute("aria-invalid") == "true"  # the whole date is marked
+    assert "birthdate-erreur-1" in page.locator("#birthdate-year").get_attribute("aria-describedby")
     assert page.locator("#nir-erreur-1").count() == 0
     assert len(history(live_server, MARIE)[1]) == 1  # only the counter's filing
 
@@ -163,7 +163,7 @@ def test_the_proxy_form_in_english_at_phone_width_refuses_a_minor_and_files_only
         fill_proxy_form(page, "minor", MARIE, MARIE_BIRTHDATE)
         # the refusal sits on the birth date field (its English wording is being translated)
         assert "18" in page.locator("#birthdate-erreur-1").inner_text()
-        assert page.locator("#birthdate").get_attribute("aria-invalid") == "true"
+        assert page.locator("#birthdate-day").get_attribute("aria-invalid") == "true"
         assert page.locator("#nir-erreur-1").count() == 0
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         check_page(page, errors)

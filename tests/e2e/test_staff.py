@@ -106,7 +106,8 @@ def test_a_wrong_totp_repeated_until_the_account_locks(live_server, page, consol
 def fill_person(page, sex: str = "Femme") -> None:
     page.get_by_label("Numéro de sécurité sociale (NIR) de la personne").fill(spaced(NIR))
     choose(page, sex)
-    page.get_by_label("Date de naissance de la personne").fill("1985-02-14")
+    for part, value in (("day", "14"), ("month", "02"), ("year", "1985")):
+        page.locator(f"#birthdate-{part}").fill(value)
 
 
 def tick_evidence(page) -> None:

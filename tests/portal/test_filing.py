@@ -124,7 +124,7 @@ def test_the_proved_person_changes_withdraws_and_files_again_from_my_space(app, 
 
 def test_a_holder_changes_withdraws_and_files_again_its_own_claim(app, client):
     login_with_client(client, "demo-julie-parent")
-    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate": "2018-03-09", "scope": "all", "attest": "y"})
+    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018", "scope": "all", "attest": "y"})
     claim_id = re.search(r"/mon-espace/oppositions/(\d+)/usages", client.get("/mon-espace").get_data(as_text=True)).group(1)
     assert client.post(f"/mon-espace/oppositions/{claim_id}/usages", data={"scope": "some", "purposes": ["ai"]}).status_code == 303
     assert "Retirer ma demande" in client.get(f"/mon-espace/oppositions/{claim_id}/retrait").get_data(as_text=True)
@@ -143,12 +143,12 @@ def test_choosing_some_purposes_without_ticking_any_is_explained(client):
 
 def test_a_proxy_files_for_a_child_with_the_birth_date_checked(app, client):
     login_with_client(client, "demo-julie-parent")
-    form = {"proxy_for": "minor", "nir": CHILD, "birthdate": "2019-03-09", "scope": "all", "attest": "y"}
+    form = {"proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2019", "scope": "all", "attest": "y"}
     page = client.post("/mon-espace/procuration", data=form).get_data(as_text=True).replace("&#39;", "'")
     assert "Ce numéro ne correspond pas à l'année de naissance indiquée" in page
-    page = client.post("/en/mon-espace/procuration", data={**form, "birthdate": "31/02/2018"}).get_data(as_text=True)
-    assert "Enter a valid birth date" in page
-    assert client.post("/mon-espace/procuration", data={**form, "birthdate": "09/03/2018"}).status_code == 303
+    page = client.post("/en/mon-espace/procuration", data={**form, "birthdate-day": "31", "birthdate-month": "02", "birthdate-year": "2018"}).get_data(as_text=True)
+    assert "The date of birth 31/02/2018 does not exist" in page
+    assert client.post("/mon-espace/procuration", data={**form, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018"}).status_code == 303
     assert [(v.actor, v.proxy_for) for v in versions(app, CHILD)] == [("proxy", "minor")]
     space = client.get("/mon-espace").get_data(as_text=True).replace("&#39;", "'")
     assert "Enfant mineur" in space and "pas encore prouvé être la personne" in space
@@ -156,7 +156,7 @@ def test_a_proxy_files_for_a_child_with_the_birth_date_checked(app, client):
 
 def test_another_account_cannot_touch_an_opposition_it_did_not_file(app, client):
     login_with_client(client, "demo-julie-parent")
-    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate": "2018-03-09", "scope": "all", "attest": "y"})
+    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018", "scope": "all", "attest": "y"})
     link_id = re.search(r"/mon-espace/oppositions/(\d+)/retrait", client.get("/mon-espace").get_data(as_text=True)).group(1)
     other = app.test_client()
     login_with_client(other, "demo-karim-maroc")
@@ -169,7 +169,7 @@ def test_no_raw_number_reaches_a_table_or_the_logs(app, client, caplog):
     login_with_client(client, "demo-julie-parent")
     client.post("/mon-espace/opposition", data={"nir": MARIE, "scope": "all", "confirm": "y"})  # refused: not hers
     client.post("/mon-espace/opposition", data={"nir": JULIE, "scope": "all", "confirm": "y"})
-    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate": "2018-03-09", "scope": "some", "purposes": ["ai"], "attest": "y"})
+    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018", "scope": "some", "purposes": ["ai"], "attest": "y"})
     with app.app_context():
         leaks = find_leaks(db.session(), [JULIE.replace(" ", ""), CHILD.replace(" ", ""), MARIE.replace(" ", "")])
     assert leaks == [], "a table holds a raw number"

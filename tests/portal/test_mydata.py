@@ -49,7 +49,7 @@ def file_as_julie(client):
     login_with_client(client, "demo-julie-parent")
     own = client.post("/mon-espace/opposition", data={"nir": JULIE, "scope": "all", "confirm": "y"})
     child = client.post("/mon-espace/procuration", data={
-        "proxy_for": "minor", "nir": CHILD, "birthdate": "09/03/2018", "scope": "some", "purposes": ["ai"], "attest": "y"})
+        "proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018", "scope": "some", "purposes": ["ai"], "attest": "y"})
     return receipt_of(own), receipt_of(child)
 
 
@@ -86,10 +86,10 @@ def stranger_files_for_marie(app, client):
     assert marie.post("/mon-espace/retrouver", data={"nir": MARIE}).status_code == 303
     login_with_client(client, "demo-karim-maroc")
     on_marie = client.post("/mon-espace/procuration", data={
-        "proxy_for": "protected_adult", "nir": MARIE, "birthdate": "14/02/1985", "scope": "some", "purposes": ["ai"],
+        "proxy_for": "protected_adult", "nir": MARIE, "birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1985", "scope": "some", "purposes": ["ai"],
         "attest": "y"})
     on_child = client.post("/mon-espace/procuration", data={
-        "proxy_for": "minor", "nir": CHILD, "birthdate": "09/03/2018", "scope": "all", "attest": "y"})
+        "proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018", "scope": "all", "attest": "y"})
     return marie, counter, receipt_of(on_marie), receipt_of(on_child)
 
 

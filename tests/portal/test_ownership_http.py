@@ -92,7 +92,7 @@ def page(response) -> str:
 def test_a_stranger_filing_as_a_protected_adults_proxy_gets_only_its_own_claim(app, client, prefix, scope):
     victim_receipts = counter_filing(app, MARIE)
     login_with_client(client, "demo-karim-maroc")
-    form = {"proxy_for": "protected_adult", "nir": MARIE, "birthdate": "1985-02-14", "attest": "y", **scope}
+    form = {"proxy_for": "protected_adult", "nir": MARIE, "birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1985", "attest": "y", **scope}
     answer = client.post(f"{prefix}/mon-espace/procuration", data=form)
     assert answer.status_code == 303
     own_reference = answer.headers["Location"].rsplit("/", 1)[1]
@@ -117,7 +117,7 @@ def test_a_stranger_filing_as_a_protected_adults_proxy_gets_only_its_own_claim(a
 def test_a_stranger_filing_as_a_minors_proxy_for_an_adult_is_refused(app, client):
     counter_filing(app, MARIE)
     login_with_client(client, "demo-karim-maroc")
-    form = {"proxy_for": "minor", "nir": MARIE, "birthdate": "14/02/1985", "scope": "some", "purposes": ["ai"],
+    form = {"proxy_for": "minor", "nir": MARIE, "birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1985", "scope": "some", "purposes": ["ai"],
             "attest": "y"}
     answer = client.post("/mon-espace/procuration", data=form)
     assert answer.status_code == 200
@@ -131,7 +131,7 @@ def test_a_stranger_filing_as_a_minors_proxy_for_an_adult_is_refused(app, client
 def test_a_filing_for_fewer_purposes_never_narrows_someone_elses_opposition(app, client):
     counter_filing(app, MARIE)
     login_with_client(client, "demo-karim-maroc")
-    form = {"proxy_for": "protected_adult", "nir": MARIE, "birthdate": "1985-02-14", "attest": "y",
+    form = {"proxy_for": "protected_adult", "nir": MARIE, "birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1985", "attest": "y",
             "scope": "some", "purposes": ["ai"]}
     client.post("/mon-espace/procuration", data=form)
     claim_id = re.search(r"/mon-espace/oppositions/(\d+)/usages", page(client.get("/mon-espace"))).group(1)
@@ -143,7 +143,7 @@ def test_a_filing_for_fewer_purposes_never_narrows_someone_elses_opposition(app,
 
 def test_another_accounts_claim_cannot_be_opened_changed_or_withdrawn(app, client):
     login_with_client(client, "demo-julie-parent")
-    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate": "2018-03-09",
+    client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018",
                                                  "scope": "all", "attest": "y"})
     claim_id = re.search(r"/mon-espace/oppositions/(\d+)/retrait", page(client.get("/mon-espace"))).group(1)
     other = app.test_client()
@@ -158,7 +158,7 @@ def test_another_accounts_claim_cannot_be_opened_changed_or_withdrawn(app, clien
 def test_a_parent_does_not_see_a_childs_opposition_filed_at_a_counter(app, client):
     counter_receipts = counter_filing(app, CHILD)
     login_with_client(client, "demo-julie-parent")
-    answer = client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate": "2018-03-09",
+    answer = client.post("/mon-espace/procuration", data={"proxy_for": "minor", "nir": CHILD, "birthdate-day": "09", "birthdate-month": "03", "birthdate-year": "2018",
                                                           "scope": "some", "purposes": ["ai"], "attest": "y"})
     assert answer.status_code == 303
     receipt = page(client.get(answer.headers["Location"]))
@@ -229,7 +229,7 @@ def test_the_person_supersedes_every_claim_and_the_stranger_is_told_its_claim_en
     stranger = app.test_client()
     login_with_client(stranger, "demo-karim-maroc")
     stranger.post("/mon-espace/procuration", data={"proxy_for": "protected_adult", "nir": MARIE,
-                                                   "birthdate": "1985-02-14", "scope": "all", "attest": "y"})
+                                                   "birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1985", "scope": "all", "attest": "y"})
     login_with_client(client, "demo-marie-corse")
     client.post("/mon-espace/retrouver", data={"nir": MARIE})
     space = page(client.get("/mon-espace"))

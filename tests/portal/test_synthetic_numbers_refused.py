@@ -78,8 +78,8 @@ def test_the_agent_filing_form_refuses_demo_and_sandbox_numbers_only_when_test_n
     value = number.replace(" ", "")
     sex = "male" if value[0] in "137" else "female"
     century = 1900 if int(value[1:3]) > 30 else 2000
-    birthdate = f"{century + int(value[1:3])}-{value[3:5]}-01"
-    response = client.post("/staff/depot", data={"identifier": number, "sex": sex, "birthdate": birthdate,
+    birthdate = {"birthdate-day": "01", "birthdate-month": value[3:5], "birthdate-year": str(century + int(value[1:3]))}
+    response = client.post("/staff/depot", data={"identifier": number, "sex": sex, **birthdate,
                                                  "channel": "counter", "request": "all"})
     if allowed:
         assert response.status_code in (302, 303) and filings(app) == 1
@@ -90,7 +90,8 @@ def test_the_agent_filing_form_refuses_demo_and_sandbox_numbers_only_when_test_n
 
 def test_the_agent_filing_form_accepts_a_real_commune_either_way(app, client):
     sign_in_agent(app, client)
-    response = client.post("/staff/depot", data={"identifier": spaced(REAL), "sex": "female", "birthdate": "1985-02-14",
+    response = client.post("/staff/depot", data={"identifier": spaced(REAL), "sex": "female",
+                                                 "birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1985",
                                                  "channel": "counter", "request": "all"})
     assert response.status_code in (302, 303) and filings(app) == 1
 

@@ -80,7 +80,8 @@ def test_logins_filings_staff_sign_ins_and_api_charges_at_once_never_fail(app, d
                                         allow_redirects=False, timeout=60)
                 back = http.get(urljoin(base, consent.headers["Location"]), allow_redirects=False, timeout=60)
                 filed = http.post(base + "/mon-espace/procuration", allow_redirects=False, timeout=60,
-                                  data={"proxy_for": "minor", "nir": CHILD.nir, "birthdate": CHILD.birthdate,
+                                  data={"proxy_for": "minor", "nir": CHILD.nir, "birthdate-year": CHILD.birthdate[:4],
+                                        "birthdate-month": CHILD.birthdate[5:7], "birthdate-day": CHILD.birthdate[8:],
                                         "scope": "all", "attest": "y"})
                 statuses += [first.status_code, back.status_code, filed.status_code]
             return statuses

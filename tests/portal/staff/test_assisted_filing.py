@@ -32,7 +32,7 @@ ONLY_WHAT_IT_ADDS = ("Ce récépissé indique ce que cette demande ajoute. Il ne
 
 
 def form(**overrides):
-    data = {"identifier": spaced(NIR), "sex": "female", "birthdate": "1985-02-14",
+    data = {"identifier": spaced(NIR), "sex": "female", "birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1985",
             "channel": "counter", "request": "all"}
     data.update(overrides)
     return data
@@ -213,7 +213,7 @@ def normalised(page: str, *references: str) -> str:
     reference, and the minute the filing was recorded."""
     for reference in references:
         page = page.replace(reference, "RNO-REFERENCE")
-    return re.sub(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", "JJ/MM/AAAA HH:MM", page)
+    return re.sub(r"\d{1,2} \w+ \d{4} \d{2}:\d{2}", "JJ MOIS AAAA HH:MM", page)
 
 
 @pytest.mark.parametrize("channel", ["phone", "counter", "post"])
@@ -254,9 +254,11 @@ def test_the_staff_receipt_of_a_citizens_filing_is_not_found(app, client, agent)
     ({"identifier": NIR[:-2] + "00"}, "identifier", "La clé (2 derniers chiffres) ne correspond pas au numéro"),
     ({"identifier": "12345"}, "identifier", "Le numéro de sécurité sociale comporte 15 caractères"),
     ({"sex": "male"}, "sex", "Le sexe ne correspond pas au numéro de sécurité sociale."),
-    ({"birthdate": "1986-02-14"}, "birthdate", "L'année de naissance ne correspond pas"),
-    ({"birthdate": "1985-03-14"}, "birthdate", "Le mois de naissance ne correspond pas"),
-    ({"birthdate": "pas une date"}, "birthdate", "Saisissez la date de naissance au format JJ/MM/AAAA."),
+    ({"birthdate-day": "14", "birthdate-month": "02", "birthdate-year": "1986"}, "birthdate", "L'année de naissance ne correspond pas"),
+    ({"birthdate-day": "14", "birthdate-month": "03", "birthdate-year": "1985"}, "birthdate", "Le mois de naissance ne correspond pas"),
+    ({"birthdate-day": "pas", "birthdate-month": "02", "birthdate-year": "1985"}, "birthdate",
+     "Le jour de la date de naissance s'écrit en chiffres"),
+    ({"birthdate-day": "", "birthdate-month": "", "birthdate-year": ""}, "birthdate", "Saisissez la date de naissance"),
     ({"sex": ""}, "sex", "Indiquez le sexe de la personne."),
     ({"channel": "online"}, "channel", "Indiquez par quel canal"),
     ({"request": "some"}, "purposes", "Cochez au moins une réutilisation refusée"),
