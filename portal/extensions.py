@@ -9,11 +9,15 @@ csrf = CSRFProtect()
 
 
 def select_locale() -> str:
-    """English under /en/, French everywhere else (French is the default language)."""
-    return "en" if request.path == "/en" or request.path.startswith("/en/") else "fr"
+    """English under /en/, French everywhere else (French is the default language).
+
+    English is British English, dates included ("5 December 2026", not "December 5, 2026"):
+    the catalogue is ``en`` (gettext falls back from ``en_GB`` to it); code that needs the
+    language alone reads ``get_locale().language``."""
+    return "en_GB" if request.path == "/en" or request.path.startswith("/en/") else "fr"
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    app.context_processor(lambda: {"current_locale": str(get_locale())})
+    app.context_processor(lambda: {"current_locale": get_locale().language})

@@ -43,7 +43,7 @@ def landing(slug: str):
     campaign = published_campaign(db.session(), slug)
     if campaign is None:
         abort(404)
-    return render_landing(campaign, str(get_locale()))
+    return render_landing(campaign, get_locale().language)
 
 
 def render_landing(campaign, locale: str, *, preview: bool = False):

@@ -37,7 +37,7 @@ def current_citizen() -> Citizen:
 
 @bp.get("/comprendre")
 def understand():
-    return render_template(f"citizen/understand_{get_locale()}.html", page_title=_("Comprendre"))
+    return render_template(f"citizen/understand_{get_locale().language}.html", page_title=_("Comprendre"))
 
 
 @bp.get("/mon-espace")

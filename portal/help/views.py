@@ -25,12 +25,12 @@ def _channels() -> dict:
 
 @bp.get("/")
 def help():
-    return render_template(f"help/help_{get_locale()}.html", page_title=_("Aide : vos questions"))
+    return render_template(f"help/help_{get_locale().language}.html", page_title=_("Aide : vos questions"))
 
 
 @bp.get("/autres-demarches")
 def channels():
-    return render_template(f"help/channels_{get_locale()}.html", channels=_channels(),
+    return render_template(f"help/channels_{get_locale().language}.html", channels=_channels(),
                            page_title=_("Faire sa demande par téléphone, au guichet ou par courrier"))
 
 
@@ -52,7 +52,7 @@ def contact():
     if form.validate_on_submit():
         with unit_of_work(db.session()) as session:
             current_app.extensions["contact_inbox"].deliver(session, NewMessage(
-                topic=form.topic.data, body=form.body.data, language=str(get_locale()),
+                topic=form.topic.data, body=form.body.data, language=get_locale().language,
                 reply_to=form.email.data or None,
             ))
         flash(_("Votre message a bien été envoyé. Merci."), "success")

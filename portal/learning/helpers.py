@@ -22,7 +22,7 @@ from portal.database import db
 
 
 def locale() -> str:
-    return str(get_locale())
+    return get_locale().language
 
 
 def module_or_404(slug: str) -> Module:

@@ -11,7 +11,7 @@ from portal.pdf import SANS, Document
 
 
 def attestation_pdf(attestation: Attestation, verify_url: str) -> bytes:
-    with force_locale(attestation.locale):
+    with force_locale("en_GB" if attestation.locale == "en" else attestation.locale):  # British dates
         rows = [
             (_("Nom"), attestation.holder_name),
             (_("Identifiant professionnel"), attestation.professional_identifier),

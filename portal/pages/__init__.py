@@ -35,7 +35,7 @@ def _twins() -> dict[str, str]:
 def localized_url(endpoint: str, **values) -> str:
     """``url_for`` for the current language: ``pages.home`` becomes ``en.home`` in English."""
     blueprint, _, name = endpoint.partition(".")
-    if str(get_locale()) == "en" and blueprint in _twins():
+    if get_locale().language == "en" and blueprint in _twins():
         endpoint = f"{_twins()[blueprint]}.{name}"
     return url_for(endpoint, **values)
 
@@ -49,7 +49,7 @@ def switch_language_url(endpoint: str | None, values: dict | None) -> str:
         return url_for(f"{twins[blueprint]}.{name}", **(values or {}))
     if blueprint in french_of:
         return url_for(f"{french_of[blueprint]}.{name}", **(values or {}))
-    return url_for("pages.home") if str(get_locale()) == "en" else url_for("en.home")
+    return url_for("pages.home") if get_locale().language == "en" else url_for("en.home")
 
 
 @dataclass(frozen=True)

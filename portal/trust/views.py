@@ -23,7 +23,7 @@ def _settings() -> dict:
 
 
 def _page(name: str, title: str, **context):
-    return render_template(f"trust/{name}_{get_locale()}.html", page_title=title, site=_settings(), **context)
+    return render_template(f"trust/{name}_{get_locale().language}.html", page_title=title, site=_settings(), **context)
 
 
 @dataclass(frozen=True)
