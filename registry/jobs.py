@@ -20,9 +20,11 @@ The result format (``results.csv``, served by ``GET /api/v1/jobs/{id}/result``),
   none.
 * ``status``: ``not_opposed`` (the identifier is valid and may be used for the purpose),
   ``opposed`` (it may not) or ``invalid`` (not a valid identifier).
-* ``reason``: for ``invalid`` only, the identifier error code (``length``, ``format``, ``sex``,
+* ``reason``: for ``invalid``, the identifier error code (``length``, ``format``, ``sex``,
   ``month``, ``department``, ``commune``, ``country``, ``order``, ``checksum``: the keys of
-  ``registry.identifiers.REASONS``, as ``POST /api/v1/lookup`` gives them); empty otherwise.
+  ``registry.identifiers.REASONS``, as ``POST /api/v1/lookup`` gives them); for ``opposed``
+  under a data permit with a public-interest exception, ``exception`` (the person may be
+  included under it: the job's ``permit`` and ``exception`` say which); empty otherwise.
 
 The results hold no identifier. The warehouse rebuilds its cleaned cohort and its report of
 invalid lines from its own copy of the file (``registre-check`` does). The upload itself holds
@@ -50,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, Integer, BigInteger, String, exc, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
 from registry.audit import record_event
 from registry.db import unit_of_work
@@ -59,7 +61,8 @@ from registry.lookups import lookup_batch
 from registry.models import Base, UTCDateTime, utcnow
 from registry.purposes import Purpose, purposes_of
 from registry.membership import membership_index
-from registry.transparency import record_applications
+from registry.permits import Permit
+from registry.transparency import record_applications, record_permit_sightings
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ INPUT, RESULTS = "input.txt", "results.csv"
 RESULTS_HEADER = b"line,status,reason\n"
 NOT_OPPOSED, OPPOSED, INVALID = "not_opposed", "opposed", "invalid"
 STATUSES = (NOT_OPPOSED, OPPOSED, INVALID)
+EXCEPTION = "exception"  # the reason of an opposed line under a permit's exception
 FINISHED = ("done", "failed")
 
 
@@ -81,6 +85,8 @@ class LookupJob(Base):
     public_id: Mapped[str] = mapped_column(String(36), unique=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
     purpose_bit: Mapped[int] = mapped_column(Integer)
+    permit_id: Mapped[int | None] = mapped_column(ForeignKey("permits.id"))  # the data permit it serves
+    permit: Mapped[Permit | None] = relationship()
     status: Mapped[str] = mapped_column(String(16), index=True)  # queued, running, done, failed, expired
     input_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -139,16 +145,20 @@ def new_job_folder(root: Path) -> tuple[str, Path]:
 
 def create_job(
     session: Session, *, public_id: str, warehouse_id: int, client_id: str, purpose: Purpose,
-    input_bytes: int, retention: dt.timedelta,
+    input_bytes: int, retention: dt.timedelta, permit_id: int | None = None,
 ) -> LookupJob:
-    """Record a job whose input file is already on disk, ready to be queued."""
+    """Record a job whose input file is already on disk, ready to be queued; ``permit_id`` is
+    the data permit it serves, already checked (``registry.permits.permit_grant``)."""
     now = utcnow()
     job = LookupJob(public_id=public_id, warehouse_id=warehouse_id, purpose_bit=purpose.bit, status="queued",
-                    input_bytes=input_bytes, created_at=now, expires_at=now + retention)
+                    input_bytes=input_bytes, created_at=now, expires_at=now + retention, permit_id=permit_id)
     session.add(job)
     session.flush()
+    details = {"purpose": purpose.code, "bytes": input_bytes}
+    if permit_id is not None:
+        details["permit_id"] = permit_id
     record_event(session, action="api.job_created", actor=f"warehouse:{client_id}", target=public_id,
-                 details={"purpose": purpose.code, "bytes": input_bytes})
+                 details=details)
     return job
 
 
@@ -228,6 +238,8 @@ per chunk) is older than ``lease`` is taken over: its worker died.
 def _run_claimed(session: Session, keyring: Keyring, job: LookupJob, folder: Path, chunk_lines: int,
                  processes: int, stop_after_chunks: int | None, allow_test_identifiers: bool = True) -> RunOutcome:
     purpose = job.purpose
+    permit = job.permit
+    excepted = permit is not None and permit.exception_reference is not None
     if job.header_seen == 0:
         header_kind = _header_kind(folder / INPUT)
         with unit_of_work(session):
@@ -238,15 +250,19 @@ def _run_claimed(session: Session, keyring: Keyring, job: LookupJob, folder: Pat
             _Checker(session, keyring, processes, allow_test_identifiers) as checker:
         source.seek(job.bytes_done)
         pieces = _read_pieces(source, chunk_lines, job.lines_done)
-        for done, chunk in enumerate(checker.check(pieces, skip_line, purpose.bit)):
+        for done, chunk in enumerate(checker.check(pieces, skip_line, purpose.bit, excepted)):
             if stop_after_chunks is not None and done >= stop_after_chunks:
                 return RunOutcome("running")
             results.write(chunk.results_text)
             results.flush()
             os.fsync(results.fileno())
             with unit_of_work(session):  # the chunk's records, in one short write
-                if chunk.opposed_digests:
+                if chunk.opposed_digests and not excepted:
                     record_applications(session, job.warehouse_id, chunk.opposed_digests, purpose)
+                if chunk.opposed_digests and permit is not None:
+                    moment = utcnow()
+                    record_permit_sightings(session, job.warehouse_id, purpose, permit.id, excepted,
+                                            {digest: (moment, moment) for digest in chunk.opposed_digests})
                 job.lines_done += chunk.lines
                 job.kept += chunk.kept
                 job.opposed += len(chunk.opposed_digests)
@@ -363,7 +379,7 @@ class _Chunk:
 
 
 def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_line: int | None,
-                 purpose_bit: int, allow_test_identifiers: bool = True) -> _Chunk:
+                 purpose_bit: int, allow_test_identifiers: bool = True, excepted: bool = False) -> _Chunk:
     """Check one chunk (reads only): its result rows and counts, for the caller to record."""
     purpose = purposes_of(purpose_bit)[0]
     numbers, values = [], []
@@ -381,7 +397,7 @@ def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_li
             rows.append(f"{number},{INVALID},{error}\n")
             invalid += 1
         elif opposed:
-            rows.append(f"{number},{OPPOSED},\n")
+            rows.append(f"{number},{OPPOSED},{EXCEPTION if excepted else ''}\n")
         else:
             rows.append(f"{number},{NOT_OPPOSED},\n")
             kept += 1
@@ -401,9 +417,9 @@ def _child_start(url: str, keyring: Keyring, allow_test_identifiers: bool) -> No
     _child["allow"] = allow_test_identifiers
 
 
-def _child_check(raw_lines, line_no, skip_line, purpose_bit) -> _Chunk:
+def _child_check(raw_lines, line_no, skip_line, purpose_bit, excepted=False) -> _Chunk:
     return _check_lines(_child["session"], _child["keyring"], raw_lines, line_no, skip_line, purpose_bit,
-                        _child["allow"])
+                        _child["allow"], excepted)
 
 
 class _Checker:
@@ -430,15 +446,15 @@ class _Checker:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def check(self, pieces, skip_line, purpose_bit):
+    def check(self, pieces, skip_line, purpose_bit, excepted=False):
         if self.pool is None:
             for raw_lines, line_no in pieces:
                 yield _check_lines(self.session, self.keyring, raw_lines, line_no, skip_line, purpose_bit,
-                                   self.allow_test_identifiers)
+                                   self.allow_test_identifiers, excepted)
             return
         pending = collections.deque()
         for raw_lines, line_no in pieces:
-            pending.append(self.pool.submit(_child_check, raw_lines, line_no, skip_line, purpose_bit))
+            pending.append(self.pool.submit(_child_check, raw_lines, line_no, skip_line, purpose_bit, excepted))
             if len(pending) >= 2 * self.processes:
                 yield pending.popleft().result()
         while pending:

@@ -61,12 +61,17 @@ class JournalEntry:
     invalid: int
     opposed_digests: list[bytes]
     moment: dt.datetime
+    permit_id: int | None = None  # the data permit the lookup served (``registry.permits``)
+    exception: bool = False  # under that permit's exception: the oppositions were set aside
 
     def line(self) -> bytes:
-        return orjson.dumps({"c": self.client_id, "w": self.warehouse_id, "p": self.purpose,
-                             "n": self.identifiers, "i": self.invalid,
-                             "d": [digest.hex() for digest in self.opposed_digests],
-                             "t": self.moment.isoformat()}) + b"\n"
+        data = {"c": self.client_id, "w": self.warehouse_id, "p": self.purpose,
+                "n": self.identifiers, "i": self.invalid,
+                "d": [digest.hex() for digest in self.opposed_digests],
+                "t": self.moment.isoformat()}
+        if self.permit_id is not None:
+            data["q"], data["x"] = self.permit_id, self.exception
+        return orjson.dumps(data) + b"\n"
 
     @classmethod
     def parse(cls, line: bytes) -> JournalEntry:
@@ -74,7 +79,8 @@ class JournalEntry:
         return cls(client_id=str(data["c"]), warehouse_id=int(data["w"]), purpose=str(data["p"]),
                    identifiers=int(data["n"]), invalid=int(data["i"]),
                    opposed_digests=[bytes.fromhex(digest) for digest in data["d"]],
-                   moment=dt.datetime.fromisoformat(data["t"]))
+                   moment=dt.datetime.fromisoformat(data["t"]),
+                   permit_id=data.get("q"), exception=bool(data.get("x")))
 
 
 class _File:

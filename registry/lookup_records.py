@@ -33,7 +33,7 @@ from registry.db import unit_of_work
 from registry.lookup_journal import (JournalEntry, LookupJournal, already_written, forget_old_batches, mark_written,
                                      orphans)
 from registry.purposes import Purpose, purpose_from_code
-from registry.transparency import record_sightings
+from registry.transparency import record_permit_sightings, record_sightings
 
 
 @dataclass
@@ -48,14 +48,18 @@ class _Counts:
 
 @dataclass
 class _Pending:
-    counts: dict[tuple[str, str], _Counts] = field(default_factory=dict)  # (client id, purpose code)
-    seen: dict[tuple[int, str], dict[bytes, tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
+    counts: dict[tuple, _Counts] = field(default_factory=dict)  # (client id, purpose code[, permit id])
+    seen: dict[tuple, dict[bytes, tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
+    # (warehouse id, purpose code, permit id, exception): the people found under a data permit
+    permit_seen: dict[tuple, dict[bytes, tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.counts or self.seen)
+        return bool(self.counts or self.seen or self.permit_seen)
 
     def add(self, entry: JournalEntry) -> None:
-        counts = self.counts.setdefault((entry.client_id, entry.purpose), _Counts())
+        key = (entry.client_id, entry.purpose) if entry.permit_id is None else \
+            (entry.client_id, entry.purpose, entry.permit_id)
+        counts = self.counts.setdefault(key, _Counts())
         counts.calls += 1
         counts.identifiers += entry.identifiers
         counts.opposed += len(entry.opposed_digests)
@@ -63,20 +67,28 @@ class _Pending:
         counts.first = min(counts.first, entry.moment) if counts.first else entry.moment
         counts.last = max(counts.last, entry.moment) if counts.last else entry.moment
         if entry.opposed_digests:
-            seen = self.seen.setdefault((entry.warehouse_id, entry.purpose), {})
-            for digest in entry.opposed_digests:
-                first, last = seen.get(digest, (entry.moment, entry.moment))
-                seen[digest] = (min(first, entry.moment), max(last, entry.moment))
+            targets = [] if entry.exception else [self.seen.setdefault((entry.warehouse_id, entry.purpose), {})]
+            if entry.permit_id is not None:
+                targets.append(self.permit_seen.setdefault(
+                    (entry.warehouse_id, entry.purpose, entry.permit_id, entry.exception), {}))
+            for seen in targets:
+                for digest in entry.opposed_digests:
+                    first, last = seen.get(digest, (entry.moment, entry.moment))
+                    seen[digest] = (min(first, entry.moment), max(last, entry.moment))
 
     def write(self, session: Session) -> None:
         """Add the records to ``session``'s transaction."""
         for (warehouse_id, code), seen in sorted(self.seen.items()):
             record_sightings(session, warehouse_id, purpose_from_code(code), seen)
-        for (client_id, code), counts in sorted(self.counts.items()):
-            record_event(session, action="api.lookup", actor=f"warehouse:{client_id}", details={
-                "purpose": code, "calls": counts.calls, "identifiers": counts.identifiers,
-                "opposed": counts.opposed, "invalid": counts.invalid,
-                "from": _stamp(counts.first), "to": _stamp(counts.last)})
+        for (warehouse_id, code, permit_id, exception), seen in sorted(self.permit_seen.items()):
+            record_permit_sightings(session, warehouse_id, purpose_from_code(code), permit_id, exception, seen)
+        for key, counts in sorted(self.counts.items()):
+            details = {"purpose": key[1], "calls": counts.calls, "identifiers": counts.identifiers,
+                       "opposed": counts.opposed, "invalid": counts.invalid,
+                       "from": _stamp(counts.first), "to": _stamp(counts.last)}
+            if len(key) == 3:
+                details["permit_id"] = key[2]
+            record_event(session, action="api.lookup", actor=f"warehouse:{key[0]}", details=details)
 
 
 class LookupRecorder:
@@ -93,11 +105,13 @@ class LookupRecorder:
         self._claimed_at = clock()
 
     def add(self, *, client_id: str, warehouse_id: int, purpose: Purpose, identifiers: int, invalid: int,
-            opposed_digests: list[bytes], moment: dt.datetime) -> None:
-        """Count one lookup call and note the people it found opposed (in the journal first)."""
+            opposed_digests: list[bytes], moment: dt.datetime, permit_id: int | None = None,
+            exception: bool = False) -> None:
+        """Count one lookup call and note the people it found opposed (in the journal first); under
+        a data permit's exception their oppositions were set aside, and are noted as such."""
         entry = JournalEntry(client_id=client_id, warehouse_id=warehouse_id, purpose=purpose.code,
                              identifiers=identifiers, invalid=invalid, opposed_digests=list(opposed_digests),
-                             moment=moment)
+                             moment=moment, permit_id=permit_id, exception=exception)
         with self._lock:
             if self.journal is not None:
                 self.journal.append(entry)
@@ -153,12 +167,13 @@ class LookupRecorder:
             mine.invalid += counts.invalid
             mine.first = min(filter(None, (mine.first, counts.first)))
             mine.last = max(filter(None, (mine.last, counts.last)))
-        for key, seen in pending.seen.items():
-            mine_seen = self._pending.seen.setdefault(key, {})
-            for digest, (first, last) in seen.items():
-                if digest in mine_seen:
-                    first, last = min(first, mine_seen[digest][0]), max(last, mine_seen[digest][1])
-                mine_seen[digest] = (first, last)
+        for mine_all, theirs in ((self._pending.seen, pending.seen), (self._pending.permit_seen, pending.permit_seen)):
+            for key, seen in theirs.items():
+                mine_seen = mine_all.setdefault(key, {})
+                for digest, (first, last) in seen.items():
+                    if digest in mine_seen:
+                        first, last = min(first, mine_seen[digest][0]), max(last, mine_seen[digest][1])
+                    mine_seen[digest] = (first, last)
 
 
 def _stamp(moment: dt.datetime | None) -> str | None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from registry.identifiers import Identifier
 from registry.keyring import Keyring
 from registry.models import Base, Subject, UTCDateTime, utcnow
+from registry.permits import Permit, PermitApplication
 from registry.purposes import Purpose, purposes_of
 from registry.warehouses import Warehouse
 
@@ -47,12 +48,23 @@ class OppositionApplied(Base):
 
 @dataclass(frozen=True)
 class Application:
-    """One line of a citizen's transparency list."""
+    """One line of a citizen's transparency list: a warehouse applied the opposition, under a
+    data permit when ``permit_reference`` is set; or, when ``exception_reference`` is set, set it
+    aside under that permit's public-interest exception (shown apart, with its legal basis)."""
 
     warehouse_name: str
     purpose: Purpose
     first_seen: dt.datetime
     last_seen: dt.datetime
+    permit_reference: str | None = None
+    permit_title: str | None = None
+    permit_url: str | None = None
+    exception_reference: str | None = None
+    exception_basis: str | None = None
+
+    @property
+    def exception(self) -> bool:
+        return self.exception_reference is not None
 
 
 def _naive(moment: dt.datetime) -> dt.datetime:
@@ -145,21 +157,76 @@ def _stamps(moments: list[dt.datetime]) -> str:
 def applications_for(session: Session, keyring: Keyring, identifier: Identifier) -> list[Application]:
     """What a citizen's space shows: each warehouse and purpose for which their opposition was
     applied, latest first. The identifier is hashed here and never stored."""
-    return _applications(session, OppositionApplied.id_hash == keyring.hasher.digest(identifier.value))
+    return _applications(session, keyring.hasher.digest(identifier.value))
 
 
 def applications_for_subject(session: Session, subject_id: int) -> list[Application]:
     """The same list for a person known by subject id (an account's space keeps no identifier)."""
     digest = select(Subject.id_hash).where(Subject.id == subject_id).scalar_subquery()
-    return _applications(session, OppositionApplied.id_hash == digest)
+    return _applications(session, digest)
 
 
-def _applications(session: Session, condition) -> list[Application]:
+def _applications(session: Session, id_hash) -> list[Application]:
+    """Applications without a permit, then each one under a permit (exceptions included), latest
+    first. A permit's lines replace the plain line of the same warehouse and purpose."""
+    permitted = session.execute(
+        select(Warehouse.name, PermitApplication.purpose_bit, PermitApplication.first_seen,
+               PermitApplication.last_seen, Permit.reference, Permit.title, Permit.url,
+               PermitApplication.exception, Permit.exception_reference, Permit.exception_basis)
+        .join(Warehouse, Warehouse.id == PermitApplication.warehouse_id)
+        .join(Permit, Permit.id == PermitApplication.permit_id)
+        .where(PermitApplication.id_hash == id_hash)
+    ).all()
     rows = session.execute(
         select(Warehouse.name, OppositionApplied.purpose_bit, OppositionApplied.first_seen,
                OppositionApplied.last_seen)
         .join(Warehouse, Warehouse.id == OppositionApplied.warehouse_id)
-        .where(condition)
-        .order_by(OppositionApplied.last_seen.desc(), Warehouse.name, OppositionApplied.purpose_bit)
+        .where(OppositionApplied.id_hash == id_hash)
     )
-    return [Application(name, purposes_of(bit)[0], first, last) for name, bit, first, last in rows]
+    under_permit = {(row[0], row[1]) for row in permitted if not row[7]}
+    lines = [Application(name, purposes_of(bit)[0], first, last) for name, bit, first, last in rows
+             if (name, bit) not in under_permit]
+    lines += [Application(name, purposes_of(bit)[0], first, last, reference, title, url,
+                          exception_reference if excepted else None, exception_basis if excepted else None)
+              for name, bit, first, last, reference, title, url, excepted, exception_reference, exception_basis
+              in permitted]
+    lines.sort(key=lambda a: (-a.last_seen.timestamp(), a.warehouse_name, a.purpose.bit, a.permit_reference or ""))
+    return lines
+
+
+def record_permit_sightings(
+    session: Session, warehouse_id: int, purpose: Purpose, permit_id: int, exception: bool,
+    seen: Mapping[bytes, tuple[dt.datetime, dt.datetime]],
+) -> int:
+    """Note that a lookup under permit ``permit_id`` found each of ``seen``'s people opposed (the
+    opposition applied, or set aside when ``exception``): digest -> (first, last) time. Returns
+    how many people were noted. Lookups under a permit are fewer than plain ones: one
+    ``executemany`` on both engines."""
+    unique = sorted(seen)
+    if not unique:
+        return 0
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    cursor = connection.connection.driver_connection.cursor()
+    rows = []
+    for digest in unique:
+        first, last = seen[digest]
+        if postgres:
+            rows.append((digest, permit_id, warehouse_id, purpose.bit, exception, _naive(first), _naive(last),
+                         _naive(last - REFRESH_AFTER)))
+        else:
+            rows.append((digest, permit_id, warehouse_id, purpose.bit, int(exception), _sqlite_text(_naive(first)),
+                         _sqlite_text(_naive(last)), _sqlite_text(_naive(last - REFRESH_AFTER))))
+    try:
+        cursor.executemany(_PERMIT_UPSERT.replace("?", "%s") if postgres else _PERMIT_UPSERT, rows)
+    finally:
+        cursor.close()
+    return len(unique)
+
+
+_PERMIT_UPSERT = (
+    "INSERT INTO permit_applications (id_hash, permit_id, warehouse_id, purpose_bit, exception, first_seen, last_seen) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id_hash, permit_id, warehouse_id, purpose_bit) DO UPDATE SET last_seen = excluded.last_seen, "
+    "exception = excluded.exception WHERE permit_applications.last_seen < ?"
+)

@@ -17,13 +17,14 @@ from flask import Response, jsonify, request, stream_with_context, url_for
 from registry.db import unit_of_work
 from registry.freshness import stamp, valid_until
 from registry.jobs import INPUT, RESULTS, JobNotFound, create_job, job_folder, job_for_warehouse, new_job_folder
+from registry.permits import PermitRefused, permit_grant
 
 from portal.api import answer_validity, bp
 from portal.api.quota import quota
 from portal.api.auth import client_required, current_client
 from portal.api.problems import ApiProblem
 from portal.api.queue import enqueue_job, jobs_root, retention
-from portal.api.views import api_quota, parse_purpose
+from portal.api.views import api_quota, parse_permit, parse_purpose, permit_problem
 from portal.database import db
 from flask import current_app
 
@@ -36,6 +37,7 @@ def job_json(job) -> dict:
         "id": job.public_id,
         "status": job.status,
         "purpose": job.purpose.code,
+        **({"permit": job.permit.reference, "exception": job.permit.exception_reference} if job.permit else {}),
         "progress": job.progress,
         "counts": {"lines": job.lines_done, "kept": job.kept, "opposed": job.opposed, "invalid": job.invalid},
         "created_at": stamp(job.created_at),
@@ -67,12 +69,20 @@ def _without_byte_order_mark(stream) -> bytes:
 @client_required("jobs")
 @quota(api_quota)
 def create():
-    """Stream a cohort file (one identifier a line, optional header) to disk and queue its job."""
+    """Stream a cohort file (one identifier a line, optional header) to disk and queue its job;
+    ``permit`` names the data permit it serves, checked before anything is read."""
     purpose = parse_purpose(request.args.get("purpose"))
+    permit = parse_permit(request.args.get("permit"), pointer="permit")
     if request.mimetype not in UPLOAD_TYPES:
         raise ApiProblem(415, "unsupported_media_type", "Send the cohort as text/csv or text/plain.")
     request.max_content_length = current_app.config["JOBS_MAX_BYTES"]
     client = current_client()
+    grant = None
+    if permit is not None:
+        try:
+            grant = permit_grant(db.session(), permit, client.warehouse_id, purpose)
+        except PermitRefused as refused:
+            raise permit_problem(refused, "permit") from None
     public_id, folder = new_job_folder(jobs_root())
     size = 0
     try:
@@ -88,7 +98,7 @@ def create():
         with unit_of_work(db.session()) as session:
             job = create_job(session, public_id=public_id, warehouse_id=client.warehouse_id,
                              client_id=client.client_id, purpose=purpose, input_bytes=size,
-                             retention=retention())
+                             retention=retention(), permit_id=grant.id if grant else None)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -21,12 +21,14 @@ from registry.db import unit_of_work
 from registry.errors import RegistryError
 from registry.freshness import stamp, valid_until
 from registry.models import utcnow
+from registry.audit import record_event
+from registry.permits import PermitRefused, permit_grant
 
 from portal.api import answer_validity, bp
 from portal.api.auth import client_required, current_client
 from portal.api.problems import ApiProblem
 from portal.api.quota import quota
-from portal.api.views import api_quota, parse_purpose
+from portal.api.views import api_quota, parse_permit, parse_purpose, permit_problem
 from portal.database import db
 from portal.keys import keyring
 
@@ -82,11 +84,24 @@ def _read_elements(body: dict) -> list[bytes]:
 @client_required(SCOPE)
 @quota(api_quota)
 def private_evaluate():
-    """Evaluate up to 10,000 blinded elements under the OPRF key, with one batched DLEQ proof."""
+    """Evaluate up to 10,000 blinded elements under the OPRF key, with one batched DLEQ proof.
+
+    ``permit`` names the data permit the run serves: recorded with the counts (the registry
+    cannot see who is opposed in this mode). A permit with an exception is refused here: its
+    opposed people could not be told apart, let alone recorded."""
     body = _json_body()
     purpose = parse_purpose(body.get("purpose"))
+    permit = parse_permit(body.get("permit"))
     elements = _read_elements(body)
     session = db.session()
+    grant = None
+    if permit is not None:
+        try:
+            grant = permit_grant(session, permit, current_client().warehouse_id, purpose)
+            if grant.exception is not None:
+                raise PermitRefused("permit_exception_not_private")
+        except PermitRefused as refused:
+            raise permit_problem(refused) from None
     try:
         evaluated, proof = keyring().oprf.evaluate_blinded(elements)
     except InvalidElement as error:
@@ -95,6 +110,10 @@ def private_evaluate():
     try:
         with unit_of_work(session):
             charge_evaluations(session, current_client().warehouse_id, len(elements), purpose=purpose.code)
+            if grant is not None:
+                record_event(session, action="private.evaluated_under_permit",
+                             actor=f"warehouse:{current_client().client_id}", target=grant.reference,
+                             details={"elements": len(elements), "purpose": purpose.code, "permit_id": grant.id})
     except NoAllowance:
         raise ApiProblem(403, "no_private_allowance",
                          "Declare the cohort size with the registry before using the private lookup.") from None

@@ -45,6 +45,12 @@ TITLES = {
     "unauthorized_client": "This client may not use this grant type.",
     "unsupported_grant_type": "Only the client_credentials grant is supported.",
     "beyond_tree": "The transparency log does not hold that many entries yet.",
+    "unknown_permit": "No data permit has this reference.",
+    "permit_expired": "The data permit has ended.",
+    "permit_not_started": "The data permit has not started yet.",
+    "permit_not_held": "The data permit is not held by this warehouse.",
+    "permit_purpose_not_covered": "The data permit does not cover this purpose.",
+    "permit_exception_not_private": "A data permit with an exception cannot be used in private mode.",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -14,8 +15,9 @@ from sqlalchemy import text
 
 from registry.freshness import stamp, valid_until
 from registry.identifiers import REASONS
-from registry.lookups import lookup_with_token
+from registry.lookups import BatchAnswer, lookup_with_token
 from registry.models import utcnow
+from registry.permits import PermitRefused, valid_reference
 from registry.purposes import Purpose, UnknownPurpose, purpose_from_code
 from registry.warehouses import authenticate_token
 
@@ -83,8 +85,35 @@ def _body() -> bytes:
     return request.get_data()
 
 
+PERMIT_STATUS = {"unknown_permit": 422, "permit_expired": 403, "permit_not_started": 403, "permit_not_held": 403,
+                 "permit_purpose_not_covered": 403, "permit_exception_not_private": 403}
+
+
+def parse_permit(value, pointer: str = "/permit") -> str | None:
+    """The data permit a request names (None when it names none), or the problem it makes: a
+    value that cannot be a permit reference is no permit the registry knows."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiProblem(422, "invalid_request", "'permit' must be a string.", pointer=pointer)
+    if not valid_reference(value):
+        raise permit_problem(PermitRefused("unknown_permit"), pointer)
+    return value
+
+
+def permit_problem(refused: PermitRefused, pointer: str = "/permit") -> ApiProblem:
+    return ApiProblem(PERMIT_STATUS[refused.code], refused.code, str(refused), pointer=pointer)
+
+
 def read_batch() -> tuple[Purpose, list[str]]:
     """The purpose and identifiers of a lookup request, or the problem that describes it."""
+    purpose, identifiers, _ = read_lookup()
+    return purpose, identifiers
+
+
+def read_lookup() -> tuple[Purpose, list[str], str | None]:
+    """The purpose, identifiers and optional data permit of a lookup request, or the problem
+    that describes it."""
     if request.mimetype != "application/json":
         raise ApiProblem(415, "unsupported_media_type", "Send the batch as application/json.")
     try:
@@ -107,40 +136,57 @@ def read_batch() -> tuple[Purpose, list[str]]:
         raise ApiProblem(422, "invalid_request", "Every identifier must be a string.",
                          pointer=f"/identifiers/{index}")
     purpose = parse_purpose(body.get("purpose"))
-    return purpose, identifiers
+    return purpose, identifiers, parse_permit(body.get("permit"))
 
 
-@bp.post("/lookup")
-def lookup():
-    """Check up to 10,000 identifiers for one purpose; answers in input order.
+def checked_lookup(read) -> tuple[Purpose, dt.datetime, BatchAnswer]:
+    """Run a lookup whose request ``read()`` parses into (purpose, identifiers, permit), with
+    the lookup API's token, scope, quota and records; ``/api/v1/lookup`` and FHIR's
+    ``$opposition-check`` both go through it.
 
     Authorised like the other calls (``client_required``, then the quota), but the token is
-    checked together with the batch (``lookup_with_token``: one round trip for a small batch).
-    A bad body is reported only to a client that may call: the token's problem comes first.
-    """
+    checked together with the batch and the permit (``lookup_with_token``: one round trip for a
+    small batch). A bad body or a refused permit is reported only to a client that may call: the
+    token's problem comes first."""
     token = bearer_token()
     readers = db.readers()
     reader = readers.take()
+    refused = None
     try:
         try:
-            purpose, identifiers = read_batch()
+            purpose, identifiers, permit = read()
         except ApiProblem:
             admit(authenticate_token(reader, token), "lookup")
             charge(api_quota())
             raise
         checked_at = utcnow()
-        client, answer = lookup_with_token(reader, token, keyring(), identifiers, purpose,
-                                           allow_test_identifiers=current_app.config["ALLOW_TEST_IDENTIFIERS"])
+        try:
+            client, answer = lookup_with_token(reader, token, keyring(), identifiers, purpose, permit=permit,
+                                               allow_test_identifiers=current_app.config["ALLOW_TEST_IDENTIFIERS"])
+        except PermitRefused as error:
+            client, answer, refused = error.client, None, error
     finally:
         readers.give_back(reader)
     admit(client, "lookup")
     charge(api_quota())
+    if refused is not None:
+        raise permit_problem(refused)
     opposed = len(answer.opposed_digests)
     invalid = len(identifiers) - opposed - answer.opposed.count(False)
     count_lookup(len(identifiers), opposed)
+    grant = answer.permit
     lookup_recorder().add(client_id=client.client_id, warehouse_id=client.warehouse_id, purpose=purpose,
                           identifiers=len(identifiers), invalid=invalid, opposed_digests=answer.opposed_digests,
-                          moment=checked_at)
+                          moment=checked_at, permit_id=grant.id if grant else None,
+                          exception=bool(grant and grant.exception))
+    return purpose, checked_at, answer
+
+
+@bp.post("/lookup")
+def lookup():
+    """Check up to 10,000 identifiers for one purpose, optionally under a data permit; answers
+    in input order (``checked_lookup``)."""
+    purpose, checked_at, answer = checked_lookup(read_lookup)
     response = Response(_results_json(purpose, checked_at, valid_until(checked_at, answer_validity()), answer),
                         mimetype="application/json")
     records_gathered(response)
@@ -157,13 +203,17 @@ def _results_json(purpose, checked_at, until, answer) -> str:
     """
     identifiers = answer.identifiers
     head = json.dumps({"purpose": purpose.code, "checked_at": stamp(checked_at), "valid_until": stamp(until)})
+    grant = answer.permit
+    if grant is not None:
+        head = head[:-1] + ', "permit": ' + json.dumps(grant.reference) + "}"
     if not identifiers:
         return head[:-1] + ',"results":[]}'
     if _NEEDS_ESCAPE("".join(identifiers)) is None:
         values, quote = identifiers, '"'
     else:
         values, quote = list(map(_quote, identifiers)), ""  # _quote adds the quotes
-    after = list(map(_AFTER[quote].__getitem__, answer.opposed))
+    after = list(map((_AFTER if grant is None or grant.exception is None else _excepted(grant.exception))[quote]
+                     .__getitem__, answer.opposed))
     errors = answer.errors
     for index in compress(range(len(errors)), errors):
         after[index] = f'{quote},"error":"{errors[index]}"}},{_NEXT}{quote}'
@@ -179,6 +229,16 @@ _NEXT = '{"identifier":'
 _AFTER = {quote: {True: f'{quote},"opposed":true}},{_NEXT}{quote}', False: f'{quote},"opposed":false}},{_NEXT}{quote}',
                   None: None}
           for quote in ('"', "")}
+
+
+
+
+def _excepted(reference: str) -> dict:
+    """``_AFTER`` under a permit's exception: an opposed person is answered with its reference."""
+    exception = ',"exception":' + json.dumps(reference)
+    return {quote: {True: f'{quote},"opposed":true{exception}}},{_NEXT}{quote}',
+                    False: f'{quote},"opposed":false}},{_NEXT}{quote}', None: None}
+            for quote in ('"', "")}
 
 
 # anything but printable ASCII, the quote and the backslash: what ``_quote`` would escape
