@@ -167,6 +167,10 @@ AGE_MESSAGES = {
 }
 
 
+# "5 décembre 2026 14:47", "5 December 2026 14:47", in the portal's time zone.
+EFFECTIVE_AT_FORMAT = "d MMMM y HH:mm"
+
+
 def _agent_version_or_404(reference: str) -> OppositionVersion:
     """A version an agent wrote (any other reference is unknown here)."""
     if not is_receipt_reference(reference):
@@ -233,8 +237,6 @@ def receipt_facts(version: OppositionVersion) -> dict:
             "purposes": [str(PURPOSE_LABELS[p]) for p in purposes_of(mask)], "note": note}
 
 
-# "5 décembre 2026 14:47", "5 December 2026 14:47", in the portal's time zone.
-EFFECTIVE_AT_FORMAT = "d MMMM y HH:mm"
 FOLLOW_UP = _l("Vous pouvez retrouver, modifier ou retirer cette demande à tout moment dans votre espace personnel, "
                "en vous connectant avec FranceConnect, ou auprès d'un agent.")
 
