@@ -40,6 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     log_privacy.init_app(app)
     staff.init_app(app)
     statistics.init_app(app)
+    from portal import fhir, permits
+
+    permits.init_app(app)
+    fhir.init_app(app)
     learning.init_app(app)
     campaigns.init_app(app)
     operations.init_app(app)  # after the blueprints and session wiring: it wraps the WSGI app

@@ -96,8 +96,27 @@ def _person(session: Session, person: PersonRecord) -> dict:
             "purpose_label": str(labels.PURPOSE_LABELS[application.purpose]),
             "first_seen": _iso(application.first_seen),
             "last_seen": _iso(application.last_seen),
-        } for application in person.applications],
+            **_permit(application),
+        } for application in person.applications if not application.exception],
+        "public_interest_exceptions": [{
+            "warehouse_name": application.warehouse_name,
+            "purpose": application.purpose.code,
+            "purpose_label": str(labels.PURPOSE_LABELS[application.purpose]),
+            "first_seen": _iso(application.first_seen),
+            "last_seen": _iso(application.last_seen),
+            "exception_reference": application.exception_reference,
+            "legal_basis": application.exception_basis,
+            **_permit(application),
+        } for application in person.applications if application.exception],
     }
+
+
+def _permit(application) -> dict:
+    """The data permit a warehouse named when it applied (or set aside) the opposition."""
+    if application.permit_reference is None:
+        return {}
+    return {"permit": {"reference": application.permit_reference, "title": application.permit_title,
+                       "url": application.permit_url}}
 
 
 def _claim(record: ClaimRecord) -> dict:
@@ -182,11 +201,25 @@ def _person_pdf(pdf: Document, session: Session, person: PersonRecord) -> None:
         _heading(pdf, _("Essais refusés de prouver être vous"), 11)
         _line(pdf, ", ".join(format_datetime(attempt.attempted_at, "long") for attempt in person.attempts))
     _heading(pdf, _("Qui a appliqué cette opposition"), 11)
-    if not person.applications:
+    applied = [application for application in person.applications if not application.exception]
+    excepted = [application for application in person.applications if application.exception]
+    if not applied:
         _line(pdf, _("Aucun entrepôt de données de santé ne l'a encore appliquée."))
-    for application in person.applications:
+    for application in applied:
+        permit = "" if application.permit_reference is None else " - " + _(
+            "projet « %(title)s » (autorisation %(reference)s, %(url)s)", title=application.permit_title,
+            reference=application.permit_reference, url=application.permit_url)
         _line(pdf, f"{application.warehouse_name} - {labels.PURPOSE_LABELS[application.purpose]} - "
-                   f"{format_datetime(application.first_seen, 'short')} - {format_datetime(application.last_seen, 'short')}")
+                   f"{format_datetime(application.first_seen, 'short')} - {format_datetime(application.last_seen, 'short')}"
+                   + permit)
+    if excepted:
+        _heading(pdf, _("Exceptions d'intérêt public appliquées"), 11)
+    for application in excepted:
+        _row(pdf, f"{application.warehouse_name} - {labels.PURPOSE_LABELS[application.purpose]} - "
+                  f"{format_datetime(application.first_seen, 'short')} - {format_datetime(application.last_seen, 'short')}",
+             _("Exception %(exception)s, projet « %(title)s » (autorisation %(reference)s, %(url)s). Base légale : %(basis)s",
+               exception=application.exception_reference, title=application.permit_title,
+               reference=application.permit_reference, url=application.permit_url, basis=application.exception_basis))
     _heading(pdf, _("Historique"), 11)
     for version in person.history:
         details = _("Par : %(who)s. Canal : %(channel)s. Usages en vigueur ensuite : %(purposes)s. Récépissé : %(reference)s.",
