@@ -28,8 +28,9 @@ class ApiError(RuntimeError):
 
 class RegistryClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, *, retries: int = 8,
-                 backoff: float = 0.5, timeout: float = 120) -> None:
+                 backoff: float = 0.5, timeout: float = 120, permit: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.permit = permit  # the data permit every lookup, job and private evaluation names
         self._credentials = (client_id, client_secret)
         self._token: str | None = None
         self._token_expires = 0.0
@@ -94,11 +95,15 @@ class RegistryClient:
 
     def lookup(self, purpose: str, identifiers: list[str]) -> dict:
         """The answer: ``results`` in input order, ``checked_at`` and ``valid_until``."""
-        response = self.request("POST", "/api/v1/lookup", json={"purpose": purpose, "identifiers": identifiers})
+        body = {"purpose": purpose, "identifiers": identifiers}
+        if self.permit is not None:
+            body["permit"] = self.permit
+        response = self.request("POST", "/api/v1/lookup", json=body)
         return self._checked(response)
 
     def create_job(self, purpose: str, body) -> dict:
-        response = self.request("POST", "/api/v1/jobs", params={"purpose": purpose}, data=body,
+        params = {"purpose": purpose} if self.permit is None else {"purpose": purpose, "permit": self.permit}
+        response = self.request("POST", "/api/v1/jobs", params=params, data=body,
                                 headers={"Content-Type": "text/csv"})
         return self._checked(response)
 
@@ -112,8 +117,10 @@ class RegistryClient:
 
     def private_evaluate(self, purpose: str, elements: list[bytes]) -> tuple[str, list[bytes], bytes]:
         """Send blinded elements; returns the key id, the evaluated elements and the batch proof."""
-        response = self.request("POST", "/api/v1/private/evaluate", json={
-            "purpose": purpose, "blinded_elements": [base64.b64encode(e).decode("ascii") for e in elements]})
+        body = {"purpose": purpose, "blinded_elements": [base64.b64encode(e).decode("ascii") for e in elements]}
+        if self.permit is not None:
+            body["permit"] = self.permit
+        response = self.request("POST", "/api/v1/private/evaluate", json=body)
         body = self._checked(response)
         try:
             evaluated = [base64.b64decode(e, validate=True) for e in body["evaluated_elements"]]

@@ -73,7 +73,8 @@ def _reopen(path: Path, size: int, resuming: bool, encoding: str):
 
 
 def run_batches(client, args, state: State, total: int) -> dict:
-    counts = state.get("counts", {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0})
+    counts = state.get("counts", {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0, "exceptions": 0,
+                                  "kept_by_exception": 0})
     done = counts["rows"]
     fmt = args.cohort_format
     source, reader, header, index = open_rows(args.input, args.column, fmt)
@@ -99,8 +100,14 @@ def run_batches(client, args, state: State, total: int) -> dict:
                 if "error" in result:
                     counts["invalid"] += 1
                     invalid.writerow([number, result["error"], *row])
+                elif result["opposed"] and "exception" in result and args.keep_exceptions:
+                    counts["exceptions"] += 1
+                    counts["kept_by_exception"] += 1
+                    counts["kept"] += 1
+                    writer.writerow(row)
                 elif result["opposed"]:
                     counts["opposed"] += 1
+                    counts["exceptions"] += "exception" in result
                 else:
                     counts["kept"] += 1
                     writer.writerow(row)
@@ -152,7 +159,7 @@ def run_job(client, args, state: State, total: int) -> dict:
     with response, tqdm(total=total, unit="rows", desc="writing", disable=args.quiet) as bar:
         counts = rebuild_from_line_results(args.input, args.column, parse_line_results(response.iter_lines()),
                                            args.out, invalid_report_path(args.out), progress=bar.update,
-                                           fmt=args.cohort_format)
+                                           fmt=args.cohort_format, keep_exceptions=args.keep_exceptions)
     # The registry's ``lines`` are the upload's, its header line among them: one more than the rows.
     counts["job_lines"] = job.get("counts", {}).get("lines")
     counts["checked_at"], counts["valid_until"] = job.get("checked_at"), job.get("valid_until")
@@ -244,6 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
                              "again, with growing waits, before the run stops (default: 8).")
     parser.add_argument("--quiet", action="store_true",
                         help="Show no progress bars, only the final summary and errors.")
+    permits = parser.add_argument_group("data permits (EHDS art. 68)")
+    permits.add_argument("--permit", default=os.environ.get("REGISTRE_PERMIT"),
+                         help="The reference of the data permit the cohort serves (default: $REGISTRE_PERMIT): "
+                              "the registry checks it is yours, in force and covers the purpose, and the people "
+                              "whose opposition it applies see the project.")
+    permits.add_argument("--keep-exceptions", action="store_true",
+                         help="Keep the opposed rows the registry answered with the permit's public-interest "
+                              "exception (the law lets the project include them); without it they are left out "
+                              "like other opposed rows. The summary says how many were kept this way.")
     private = parser.add_argument_group("private mode (no identifier leaves this machine)")
     private.add_argument("--private", action="store_true",
                          help="Blind the identifiers and test them here against the registry's published filter "
@@ -260,6 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exceptions(args, counts: dict) -> str:
+    """What the summary says of the rows answered under the permit's exception."""
+    if not counts.get("exceptions"):
+        return ""
+    if args.keep_exceptions:
+        return (f" {counts['kept_by_exception']} of the kept rows are opposed people kept under the exception of "
+                f"permit {args.permit} (--keep-exceptions).")
+    return (f" {counts['exceptions']} of the opposed rows fall under the exception of permit {args.permit}: "
+            "left out (add --keep-exceptions to keep them).")
+
+
 def _say_done(args, counts: dict, fmt) -> None:
     """The summary on stderr: the data rows (the header, line 1, is not one of them), what became
     of them, and where the invalid ones are listed with their reasons."""
@@ -269,7 +296,7 @@ def _say_done(args, counts: dict, fmt) -> None:
            if counts.get("job_lines") is not None else "")
     print(f"registre-check: {rows} data rows checked for {args.purpose}, read as {fmt.describe()} "
           f"(line 1 is the header, not counted{where}): {counts['kept']} kept, {counts['opposed']} opposed, "
-          f"{counts['invalid']} invalid.{job}\n"
+          f"{counts['invalid']} invalid.{job}{_exceptions(args, counts)}\n"
           f"  checked at {counts.get('checked_at')}; valid until {counts.get('valid_until')}: check again "
           "before using or releasing the data after that\n"
           f"  kept rows: {args.out}\n"
@@ -294,11 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     except CohortFileError as error:
         print(f"registre-check: {args.input}: {error}", file=sys.stderr)
         return 2
-    client = RegistryClient(args.url, args.client_id, args.client_secret, retries=args.retries)
+    client = RegistryClient(args.url, args.client_id, args.client_secret, retries=args.retries, permit=args.permit)
     mode = "private" if args.private else "job" if total >= args.job_threshold else "batches"
     state = State(Path(f"{args.out}.state.json"),
                   {"input": str(args.input.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns,
-                   "column": args.column, "purpose": args.purpose, "mode": mode,
+                   "column": args.column, "purpose": args.purpose, "permit": args.permit, "mode": mode,
                    "encoding": fmt.encoding, "delimiter": fmt.delimiter})
     try:
         if mode == "private":

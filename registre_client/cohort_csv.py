@@ -281,13 +281,17 @@ def parse_line_results(lines: Iterable[bytes | str]) -> Iterator[tuple[int, str,
 
 
 def rebuild_from_line_results(input_path: Path, column: str, results: Iterable[tuple[int, str, str]],
-                              out: Path, report: Path, *, progress=None, fmt: CohortFormat | None = None) -> dict:
+                              out: Path, report: Path, *, progress=None, fmt: CohortFormat | None = None,
+                              keep_exceptions: bool = False) -> dict:
     """Write the cleaned cohort (``out``) and the invalid rows' report (``report``) from the
     user's own cohort file and a job's line results. The uploaded file held one identifier per
     input row under a header line, so result line N is input row N (header = row 1). A row with
     no result was blank in the upload: its identifier is ``empty``. Both files are written in the
-    input's format (``fmt``, detected when not given). Returns the counts."""
-    counts = {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0}
+    input's format (``fmt``, detected when not given). An opposed row answered under a data
+    permit's exception (reason ``exception``) is kept only with ``keep_exceptions``, and counted
+    in ``exceptions`` and, when kept, ``kept_by_exception`` (both absent when there was none).
+    Returns the counts."""
+    counts = {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0, "exceptions": 0, "kept_by_exception": 0}
     results = iter(results)
     partial_out, partial_report = out.with_name(out.name + ".partial"), report.with_name(report.name + ".partial")
     fmt = fmt or detect_format(input_path, column)
@@ -309,8 +313,14 @@ def rebuild_from_line_results(input_path: Path, column: str, results: Iterable[t
                 if status == "not_opposed":
                     counts["kept"] += 1
                     cleaned.writerow(row)
+                elif status == "opposed" and reason == "exception" and keep_exceptions:
+                    counts["exceptions"] += 1
+                    counts["kept_by_exception"] += 1
+                    counts["kept"] += 1
+                    cleaned.writerow(row)
                 elif status == "opposed":
                     counts["opposed"] += 1
+                    counts["exceptions"] += reason == "exception"
                 else:
                     counts["invalid"] += 1
                     invalid.writerow([number, reason, *row])
@@ -324,4 +334,6 @@ def rebuild_from_line_results(input_path: Path, column: str, results: Iterable[t
         partial_out.unlink(missing_ok=True)  # nothing half-built is left to be mistaken for a result
         partial_report.unlink(missing_ok=True)
         raise
+    if not counts["exceptions"]:  # no permit's exception answered: the counts of before
+        del counts["exceptions"], counts["kept_by_exception"]
     return counts

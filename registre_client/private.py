@@ -152,10 +152,10 @@ class BatchEvaluator:
 _worker: BatchEvaluator | None = None
 
 
-def _start_worker(url, client_id, client_secret, retries, purpose, key_id, public_key) -> None:
+def _start_worker(url, client_id, client_secret, retries, purpose, key_id, public_key, permit=None) -> None:
     global _worker
-    _worker = BatchEvaluator(RegistryClient(url, client_id, client_secret, retries=retries), purpose, key_id,
-                             public_key)
+    _worker = BatchEvaluator(RegistryClient(url, client_id, client_secret, retries=retries, permit=permit), purpose,
+                             key_id, public_key)
 
 
 def _evaluate_in_worker(values: list[str]) -> bytes:
@@ -189,7 +189,7 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_worker,
                                    initargs=(client.base_url, *client.credentials, client.retries, args.purpose,
-                                             key_id, public_key))
+                                             key_id, public_key, client.permit))
     evaluate = BatchEvaluator(client, args.purpose, key_id, public_key)
     partial = args.out.with_name(args.out.name + ".partial")
     report = invalid_report_path(args.out)
