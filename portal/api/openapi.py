@@ -38,14 +38,24 @@ AUTH_ERRORS = {
     **UNAVAILABLE,
 }
 PURPOSE_CODES = [p.code for p in Purpose]
+PERMIT = {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+          "description": (
+              "The reference of the data permit (EHDS art. 68) the lookup serves, as the public register "
+              "(`/autorisations-d-acces`) lists it. The person whose opposition it applies sees the project. "
+              "Refused when unknown (422 `unknown_permit`), ended (403 `permit_expired`), not started "
+              "(403 `permit_not_started`), not held by the caller's warehouse (403 `permit_not_held`) or not "
+              "covering the purpose (403 `permit_purpose_not_covered`).")}
+PERMIT_403 = ("The token lacks the scope (`insufficient_scope`), or the permit may not be used: "
+              "`permit_expired`, `permit_not_started`, `permit_not_held`, `permit_purpose_not_covered`.")
 JOB_RESULTS_EXAMPLE = "line,status,reason\n2,not_opposed,\n3,opposed,\n5,invalid,checksum\n"
 JOB_RESULTS_DESCRIPTION = (
     "A CSV file with the header `line,status,reason` and one row per checked line of the uploaded "
     "file, in input order. `line` is the line's number in the upload, counting from 1 (a header "
     "line, when there is one, is line 1); the header and blank lines get no row. `status` is "
     "`not_opposed` (valid, may be used for the purpose), `opposed` (may not) or `invalid`; "
-    "`reason` is, for `invalid` lines only, the identifier error code (see `/api/v1/purposes`), "
-    "and empty otherwise. The results hold no identifier: rebuild the cleaned cohort and the "
+    "`reason` is, for `invalid` lines, the identifier error code (see `/api/v1/purposes`); for "
+    "`opposed` lines of a job under a permit with a public-interest exception, `exception` (the "
+    "person may be included under it: the job's `exception` names it); empty otherwise. The results hold no identifier: rebuild the cleaned cohort and the "
     "report of invalid lines from your own copy of the file (`registre-check` does). The "
     "uploaded file is deleted as soon as the job is done or failed; the results are deleted at "
     "`expires_at`."
@@ -101,8 +111,10 @@ def openapi_document() -> dict:
                     "400": _problem("The body is not JSON (`malformed_json`)."),
                     "413": _problem("More than 10,000 identifiers (`too_many_identifiers`) or a body too large."),
                     "415": _problem("The body is not application/json (`unsupported_media_type`)."),
-                    "422": _problem("Wrong shape (`invalid_request`) or unknown purpose (`unknown_purpose`)."),
+                    "422": _problem("Wrong shape (`invalid_request`), unknown purpose (`unknown_purpose`) or "
+                                    "unknown permit (`unknown_permit`)."),
                     **AUTH_ERRORS,
+                    "403": _problem(PERMIT_403),
                 },
             }},
             "/api/v1/jobs": {"post": {
@@ -115,7 +127,9 @@ def openapi_document() -> dict:
                 "operationId": "createJob",
                 "security": [{"bearer": ["jobs"]}],
                 "parameters": [{"name": "purpose", "in": "query", "required": True,
-                                "schema": {"type": "string", "enum": PURPOSE_CODES}}],
+                                "schema": {"type": "string", "enum": PURPOSE_CODES}},
+                               {"name": "permit", "in": "query", "required": False, "schema": PERMIT,
+                                "description": PERMIT["description"]}],
                 "requestBody": {"required": True, "content": {
                     "text/csv": {"schema": {"type": "string", "minLength": 1}},
                     "text/plain": {"schema": {"type": "string", "minLength": 1}}}},
@@ -124,8 +138,9 @@ def openapi_document() -> dict:
                             "headers": {"Location": {"schema": {"type": "string"}}}},
                     "413": _problem("The file is too large (`body_too_large`)."),
                     "415": _problem("The body is not text/csv or text/plain."),
-                    "422": _problem("Unknown purpose, or an empty file."),
+                    "422": _problem("Unknown purpose, unknown permit (`unknown_permit`), or an empty file."),
                     **AUTH_ERRORS,
+                    "403": _problem(PERMIT_403),
                 },
             }},
             "/api/v1/jobs/{job_id}": {"get": {
@@ -212,6 +227,7 @@ def openapi_document() -> dict:
                         "purpose": {"type": "string", "enum": PURPOSE_CODES},
                         "identifiers": {"type": "array", "minItems": 1, "maxItems": 10000,
                                         "items": {"type": "string"}},
+                        "permit": PERMIT,
                     },
                 },
                 "LookupResponse": {
@@ -220,9 +236,15 @@ def openapi_document() -> dict:
                         "purpose": {"type": "string", "enum": PURPOSE_CODES},
                         "checked_at": CHECKED_AT,
                         "valid_until": VALID_UNTIL,
+                        "permit": {"type": "string", "description": "The permit the lookup served, when it named one."},
                         "results": {"type": "array", "items": {"oneOf": [
                             {"type": "object", "required": ["identifier", "opposed"], "additionalProperties": False,
-                             "properties": {"identifier": {"type": "string"}, "opposed": {"type": "boolean"}}},
+                             "properties": {"identifier": {"type": "string"}, "opposed": {"type": "boolean"},
+                                            "exception": {"type": "string", "description": (
+                                                "Under a permit with a public-interest exception (EHDS art. "
+                                                "71(4)), on an opposed person: the exception's decision "
+                                                "reference. The warehouse may include the person under it; the "
+                                                "registry records it for them.")}}},
                             {"type": "object", "required": ["identifier", "error"], "additionalProperties": False,
                              "properties": {"identifier": {"type": "string"},
                                             "error": {"type": "string", "enum": sorted(REASONS)}}},
@@ -235,6 +257,9 @@ def openapi_document() -> dict:
                         "id": {"type": "string"},
                         "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "expired"]},
                         "purpose": {"type": "string", "enum": PURPOSE_CODES},
+                        "permit": {"type": "string", "description": "The permit the job serves, when it named one."},
+                        "exception": {"type": ["string", "null"], "description": (
+                            "That permit's public-interest exception (decision reference), or null.")},
                         "progress": {"type": "number", "minimum": 0, "maximum": 1},
                         "counts": {"type": "object", "properties": {
                             k: {"type": "integer"} for k in ("lines", "kept", "opposed", "invalid")}},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from portal.api.openapi import AUTH_ERRORS, CHECKED_AT, PURPOSE_CODES, UNAVAILABLE, VALID_UNTIL, _json, _problem
+from portal.api.openapi import (AUTH_ERRORS, CHECKED_AT, PERMIT, PURPOSE_CODES, UNAVAILABLE, VALID_UNTIL, _json,
+                                _problem)
 
 B64 = {"type": "string", "contentEncoding": "base64"}
 ELEMENT = {"type": "string", "contentEncoding": "base64", "pattern": "^[A-Za-z0-9+/]{43}=$",
@@ -26,10 +27,14 @@ PATHS = {
         "responses": {
             "200": _json("The evaluated elements in input order and the proof.", "EvaluateResponse"),
             "400": _problem("The body is not JSON (`malformed_json`)."),
-            "403": _problem("No scope (`insufficient_scope`) or no declared cohort (`no_private_allowance`)."),
+            "403": _problem("No scope (`insufficient_scope`), no declared cohort (`no_private_allowance`), or a "
+                            "permit that may not be used: `permit_expired`, `permit_not_started`, `permit_not_held`, "
+                            "`permit_purpose_not_covered`, or `permit_exception_not_private` (a permit with a "
+                            "public-interest exception: the private mode cannot tell who is opposed)."),
             "413": _problem("More than 10,000 elements (`too_many_elements`) or a body too large."),
             "415": _problem("The body is not application/json."),
-            "422": _problem("Wrong shape, unknown purpose, or an element that is not a group element."),
+            "422": _problem("Wrong shape, unknown purpose, unknown permit (`unknown_permit`), or an element that is "
+                            "not a group element."),
             "429": {**_problem("The daily or total allowance is used up (`private_quota_exceeded`), or "
                                "the request quota (`rate_limited`)."),
                     "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
@@ -84,7 +89,10 @@ SCHEMAS = {
     "EvaluateRequest": {"type": "object", "required": ["purpose", "blinded_elements"],
                         "properties": {"purpose": {"type": "string", "enum": PURPOSE_CODES},
                                        "blinded_elements": {"type": "array", "minItems": 1, "maxItems": 10000,
-                                                            "items": ELEMENT}}},
+                                                            "items": ELEMENT},
+                                       "permit": {**PERMIT, "description": (
+                                           "The data permit the run serves: recorded with the counts. A permit "
+                                           "with a public-interest exception is refused in this mode.")}}},
     "EvaluateResponse": {"type": "object", "required": ["key_id", "evaluated_elements", "proof"],
                          "properties": {"key_id": {"type": "string"},
                                         "evaluated_elements": {"type": "array", "items": B64}, "proof": B64}},

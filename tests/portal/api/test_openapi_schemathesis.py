@@ -3,12 +3,15 @@
 matches the document (status, content type, headers, body schema)."""
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from registry.purposes import Purpose
 
 # A text/csv body is any text: schemathesis' "negative" text bodies (a string turned into an
 # array, then sent as text) are valid cohort files, which the API rightly accepts.
@@ -22,6 +25,24 @@ CROSS_FIELD_OPERATIONS = {"POST /api/v1/private/acknowledgements", "POST /api/v1
                           "GET /api/v1/transparency/proof/inclusion", "GET /api/v1/transparency/proof/consistency"}
 
 EXAMPLES = 40
+# A permit must be in the register, which JSON Schema cannot say: the document the tests read
+# names this one only (held by the test warehouse, in force, every purpose), so that a schema-valid
+# request names a permit the registry knows.
+PERMIT = "P-SCHEMATHESIS"
+
+
+def only_the_test_permit(node) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "permit" and isinstance(value, dict) and "pattern" in value:
+                node[key] = {"type": "string", "enum": [PERMIT]}
+            elif key == "schema" and node.get("name") == "permit":
+                node[key] = {"type": "string", "enum": [PERMIT]}
+            else:
+                only_the_test_permit(value)
+    elif isinstance(node, list):
+        for value in node:
+            only_the_test_permit(value)
 
 
 def operations(live):
@@ -29,8 +50,11 @@ def operations(live):
     # invalid request, so it belongs with the statuses a rejection may have.
     config = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": [
         "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]}}})
-    schema = schemathesis.openapi.from_url(live.url + "/api/v1/openapi.json", config=config)
+    document = requests.get(live.url + "/api/v1/openapi.json", timeout=30).json()
+    only_the_test_permit(document)
+    schema = schemathesis.openapi.from_dict(document, config=config)
     found = [result.ok() for result in schema.get_all_operations()]
+    found = [operation for operation in found if operation.label != "GET /api/v1/openapi.json"]
     # schemathesis leaves out the document's own address; every other operation is here
     assert len(found) == 15, " ".join(o.label for o in found)
     return found
@@ -41,6 +65,11 @@ def auth(live) -> dict:
     """A warehouse allowed every scope, with a declared cohort for the private lookup."""
     credentials = live.create_warehouse("EDS complet", "--scope", "lookup jobs private-lookup")
     result = live.app.test_cli_runner().invoke(args=["registry", "declare-cohort", credentials["client_id"], "100000"])
+    assert result.exit_code == 0, result.output
+    result = live.app.test_cli_runner().invoke(args=[
+        "registry", "permits", "create", PERMIT, "--title", "Projet", "--issuing-body", "Health Data Hub",
+        *[f"--purpose={p.code}" for p in Purpose], "--starts", "2000-01-01", "--ends", "2999-12-31",
+        "--url", "https://example.org/permit", "--holder", credentials["client_id"]])
     assert result.exit_code == 0, result.output
     return {"Authorization": "Bearer " + live.token(credentials)}
 
