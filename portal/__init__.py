@@ -44,6 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     permits.init_app(app)
     fhir.init_app(app)
+    from portal import developers
+
+    developers.init_app(app)
     learning.init_app(app)
     campaigns.init_app(app)
     operations.init_app(app)  # after the blueprints and session wiring: it wraps the WSGI app

@@ -24,6 +24,7 @@ _DISCOVER = _l("Découvrir")
 _ACT = _l("Faire ma demande")
 _HELP = _l("Aide")
 _TRUST = _l("Informations légales")
+_DEVELOPERS = _l("Entrepôts de données de santé")
 
 SITE_PAGES = (
     SitePage("pages.home", _l("Accueil"), _DISCOVER),
@@ -37,6 +38,9 @@ SITE_PAGES = (
     SitePage("help.help", _l("Aide : vos questions"), _HELP),
     SitePage("help.channels", _l("Faire sa demande par téléphone, au guichet ou par courrier"), _HELP),
     SitePage("help.contact", _l("Nous écrire"), _HELP),
+    SitePage("developers.guide", _l("Développeurs : se connecter au registre"), _DEVELOPERS),
+    SitePage("developers.api_reference", _l("Référence de l'API"), _DEVELOPERS),
+    SitePage("developers.access_request", _l("Demander un accès à l'API"), _DEVELOPERS),
     SitePage("trust.verify_log", _l("Vérifier le registre"), _TRUST),
     SitePage("trust.legal", _l("Mentions légales"), _TRUST),
     SitePage("trust.privacy", _l("Données personnelles"), _TRUST),
