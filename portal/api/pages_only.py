@@ -18,7 +18,7 @@ from flask.sessions import SessionInterface
 from portal.api import PREFIX
 from portal.security import limiter
 
-_API_PATHS = PREFIX + "/"
+_API_PATHS = (PREFIX + "/", "/fhir/r4/")  # the lookup API and its FHIR face (``portal.fhir``)
 
 
 def api_call() -> bool:

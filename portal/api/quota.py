@@ -106,12 +106,12 @@ def init_app(app: Flask) -> None:
     app.extensions["api_quotas"] = Quotas(app)
 
 
-def charge(limit_text: str) -> None:
-    """Count this call against the current client's quota ``limit_text`` on this endpoint (429
-    when it is used up)."""
+def charge(limit_text: str, endpoint: str | None = None) -> None:
+    """Count this call against the current client's quota ``limit_text`` on this endpoint, or on
+    ``endpoint`` when another address shares its counter (429 when it is used up)."""
     quotas: Quotas = current_app.extensions["api_quotas"]
     if quotas.enabled:
-        quotas.check(limit_text, f"{request.endpoint}:{g.api_client.client_id}")
+        quotas.check(limit_text, f"{endpoint or request.endpoint}:{g.api_client.client_id}")
 
 
 def quota(limit_text):

@@ -85,6 +85,7 @@ def _body() -> bytes:
     return request.get_data()
 
 
+LOOKUP_ENDPOINT = "api.lookup"  # whichever address a lookup comes through, its quota is the lookup's
 PERMIT_STATUS = {"unknown_permit": 422, "permit_expired": 403, "permit_not_started": 403, "permit_not_held": 403,
                  "permit_purpose_not_covered": 403, "permit_exception_not_private": 403}
 
@@ -157,7 +158,7 @@ def checked_lookup(read) -> tuple[Purpose, dt.datetime, BatchAnswer]:
             purpose, identifiers, permit = read()
         except ApiProblem:
             admit(authenticate_token(reader, token), "lookup")
-            charge(api_quota())
+            charge(api_quota(), LOOKUP_ENDPOINT)
             raise
         checked_at = utcnow()
         try:
@@ -168,7 +169,7 @@ def checked_lookup(read) -> tuple[Purpose, dt.datetime, BatchAnswer]:
     finally:
         readers.give_back(reader)
     admit(client, "lookup")
-    charge(api_quota())
+    charge(api_quota(), LOOKUP_ENDPOINT)
     if refused is not None:
         raise permit_problem(refused)
     opposed = len(answer.opposed_digests)
@@ -268,10 +269,11 @@ def health():
 
 @bp.get("/openapi.json")
 def openapi():
+    from portal.api.openapi_fhir import add_fhir
     from portal.api.openapi_log import add_transparency_log
     from portal.api.openapi_private import add_private_lookup
 
-    return jsonify(add_transparency_log(add_private_lookup(openapi_document())))
+    return jsonify(add_fhir(add_transparency_log(add_private_lookup(openapi_document()))))
 
 
 def noop():
