@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from registry.access_requests import MAX_COHORT_SIZE, MAX_REASON_LENGTH, email_valid, normalise_siret, siret_valid
 from registry.purposes import Purpose
@@ -43,7 +43,10 @@ COHORT_MESSAGE = _l("Donnez un nombre entier de personnes entre 1 et 100 000 000
 
 
 class WholeNumberField(IntegerField):
-    """A whole number as people type it ("12 000" too); anything else is one plain message."""
+    """A whole number as people type it ("12 000" too: a text input, not type=number, which
+    refuses the space); anything else is one plain message."""
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         if valuelist:
