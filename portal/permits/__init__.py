@@ -11,11 +11,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from portal.cli import registry_cli
-    from portal.pages import add_navigation, register_bilingual
+    from portal.pages import register_bilingual
     from portal.permits import public, staff
     from portal.permits.cli import permits_cli
 
     registry_cli.add_command(permits_cli)
     app.register_blueprint(staff.bp)
     register_bilingual(app, public.bp, url_prefix="/autorisations-d-acces")
-    del add_navigation  # the register is linked from the statistics and transparency pages, not the main menu

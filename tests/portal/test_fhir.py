@@ -8,9 +8,7 @@ import json
 
 import pytest
 import requests
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
-from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.operationdefinition import OperationDefinition
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.parameters import Parameters

@@ -174,3 +174,15 @@ def test_permit_grant_checks_the_same_rules_for_jobs(world):
             with pytest.raises(PermitRefused) as refused:
                 permit_grant(session, reference, chu.id, Purpose.RESEARCH)
             assert refused.value.code == code
+
+
+def test_a_journal_line_keeps_the_permit_and_the_exception_for_a_replay():
+    from registry.lookup_journal import JournalEntry
+
+    moment = dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.timezone.utc)
+    entry = JournalEntry(client_id="rno_x", warehouse_id=3, purpose="research", identifiers=2, invalid=0,
+                         opposed_digests=[b"\x01" * 32], moment=moment, permit_id=7, exception=True)
+    assert JournalEntry.parse(entry.line()) == entry
+    plain = JournalEntry(client_id="rno_x", warehouse_id=3, purpose="research", identifiers=2, invalid=0,
+                         opposed_digests=[], moment=moment)
+    assert b'"q"' not in plain.line() and JournalEntry.parse(plain.line()) == plain

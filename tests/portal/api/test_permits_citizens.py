@@ -12,7 +12,6 @@ from registry.identifiers import parse_identifier
 from registry.permits import PermitDetails, create_permit
 from registry.purposes import Purpose
 from registry.transparency import record_permit_sightings
-from registry.warehouses import get_warehouse
 from tests.pdf_text import pdf_text
 from tests.portal.test_mydata import MARIE, WAREHOUSE, app, stranger_files_for_marie  # noqa: F401  (fixture)
 
@@ -56,6 +55,7 @@ def test_the_proved_person_sees_the_permit_and_the_exception_apart(app, client, 
     assert DECISION not in applied
     assert DECISION in exceptions and "Règlement (UE) 2025/327" in exceptions and EXC_TITLE.replace("'", "&#39;") in exceptions
     assert 'href="https://example.org/hdh-exc"' in exceptions
+    assert "autorisations-d-acces" in page
 
 
 def test_the_proved_persons_export_holds_the_permit_and_the_exception(app, client):
