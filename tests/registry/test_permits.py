@@ -186,3 +186,32 @@ def test_a_journal_line_keeps_the_permit_and_the_exception_for_a_replay():
     plain = JournalEntry(client_id="rno_x", warehouse_id=3, purpose="research", identifiers=2, invalid=0,
                          opposed_digests=[], moment=moment)
     assert b'"q"' not in plain.line() and JournalEntry.parse(plain.line()) == plain
+
+
+def test_on_postgresql_a_single_lookup_under_a_permit_is_one_statement(world, keyring, monkeypatch):
+    """The token, the permit and the matches in one prepared statement: no cursor is opened."""
+    _, reader = world
+    if reader.dialect_name != "postgresql":
+        pytest.skip("SQLite has no round trip to save")
+    real, executed = reader.driver_connection.pgconn, []
+
+    class CountingConnection:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def exec_prepared(self, name, values):
+            executed.append(name)
+            return real.exec_prepared(name, values)
+
+    class OnlyPrepared:
+        pgconn = CountingConnection()
+
+        def cursor(self):
+            raise AssertionError("a second statement was sent")
+
+    monkeypatch.setattr(reader, "driver_connection", OnlyPrepared())
+    _, answer = lookup_with_token(reader, "good-token", keyring, [OPPOSED], Purpose.STATISTICS, permit="P-EXC")
+    assert answer.opposed == [True] and answer.permit.exception == "DEC-2026-7"
+    with pytest.raises(PermitRefused):
+        lookup_with_token(reader, "good-token", keyring, [OPPOSED], Purpose.RESEARCH, permit="P-ENDED")
+    assert executed == [b"registre_lookup_with_token_permit"] * 2
