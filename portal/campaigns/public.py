@@ -47,10 +47,11 @@ def landing(slug: str):
 
 
 def render_landing(campaign, locale: str, *, preview: bool = False):
-    """The landing page, also used by the campaign managers' preview."""
+    """The landing page, also used by the campaign managers' preview (under the back-office's
+    header, with a way back to the campaign)."""
     via = None if preview else carried_code()
     return render_template(
-        "campaigns/landing.html",
+        "campaigns/manager/preview.html" if preview else "campaigns/landing.html",
         campaign=campaign,
         page_title=campaign.title(locale),
         page_locale=locale,

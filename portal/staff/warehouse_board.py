@@ -157,14 +157,16 @@ def warehouses():
 
 def _board(form: WarehouseForm | None = None, credentials: tuple[str, str] | None = None, status: int = 200):
     directory = warehouse_directory()
-    clients, stale = [], set()
+    clients, stale, never_used = [], set(), set()
     if directory is not None:
         now = utcnow()
         stale_after = validity(current_app.config["ANSWER_VALIDITY_DAYS"])  # answers older than this
         clients = directory.list_clients(db.session())
         stale = {c.client_id for c in clients if is_stale(c, now, stale_after)}
+        never_used = {c.client_id for c in clients if c.last_check is None}  # not one check yet
     return render_template(
         "staff/warehouses.html", available=directory is not None, clients=clients, stale=stale,
+        never_used=never_used,
         form=form or WarehouseForm(), action_form=ActionForm(), credentials=credentials,
         backlog=unanswered_messages(db.session()),  # contact messages no agent has handled yet
         stale_days=current_app.config["ANSWER_VALIDITY_DAYS"],
