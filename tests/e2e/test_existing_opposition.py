@@ -70,7 +70,7 @@ def test_a_filing_that_adds_purposes_says_so(live_server, page):
     log_in(page, live_server, "demo-karim-maroc", "/en/mon-espace/opposition")
     file_for_myself(page, KARIM)
     page.locator("#reference").wait_for()
-    assert heading(page) == "Purposes added to your opposition"
+    assert heading(page) == "Purposes added to your opt-out"
     assert "In force since" in page.locator("main").inner_text()
 
 

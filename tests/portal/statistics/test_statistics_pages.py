@@ -68,10 +68,10 @@ def test_the_page_explains_effective_changes_closed_days_and_rounding(client, sm
     assert "arrondi au multiple de 5 le plus proche" in page and "affiché « <10 »" in page
     assert f"Oppositions en vigueur à la fin de la journée du {format_date(day, 'long', locale='fr')} : 25" in page
     english = client.get("/en/statistics").get_data(as_text=True)
-    assert "several oppositions are filed for the same person, that person counts once" in english
-    assert f"yesterday ({format_date(day, 'long', locale='en')})" in english
+    assert "several opt-outs are filed for the same person, that person counts once" in english
+    assert f"yesterday ({format_date(day, 'long', locale='en_GB')})" in english
     assert "rounded to the nearest multiple of 5" in english
-    assert f"Oppositions in force at the end of {format_date(day, 'long', locale='en')}: 25" in english
+    assert f"Opt-outs in force at the end of {format_date(day, 'long', locale='en_GB')}: 25" in english
 
 
 def test_no_count_under_ten_nor_exact_reaches_the_json_download(client, small_and_large_groups):
@@ -108,7 +108,7 @@ def test_no_count_under_ten_nor_exact_reaches_the_csv_download(client, small_and
 
 def test_the_english_twin_and_an_empty_registry(client):
     page = client.get("/en/statistics").get_data(as_text=True)
-    assert '<html lang="en">' in page and "No opposition has been recorded yet." in page
+    assert '<html lang="en">' in page and "No opt-out has been recorded yet." in page
     assert 'href="/statistiques"' in page  # the language switch leads to the French page
 
 
