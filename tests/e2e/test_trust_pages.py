@@ -71,7 +71,7 @@ def test_a_citizen_downloads_my_data_after_filing_without_any_raw_number(live_se
     file_for_myself(page, MARIE)
     reference = page.locator("#reference").inner_text()
     page.goto(live_server.url + "/mon-espace")
-    page.get_by_role("link", name="Mes données").last.click()
+    page.get_by_role("link", name="Tout télécharger, ou supprimer mon compte").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Mes données"
     check_page(page, console_errors)
     with page.expect_download() as download_info:

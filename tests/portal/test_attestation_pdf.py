@@ -32,4 +32,4 @@ def test_the_pdf_follows_the_language_the_module_was_taken_in(app):
     )
     with app.test_request_context():
         text = pdf_text(attestation_pdf(attestation, verify_url="https://registre.example/"))
-    assert "Training attestation" in text and "November 28, 2026" in text
+    assert "Training attestation" in text and "28 November 2026" in text
