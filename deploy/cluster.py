@@ -147,6 +147,10 @@ class Cluster:
             "REGISTRE_IDENTIFIER_KEY_FILE": str(keys / "identifier.key"),
             "REGISTRE_OPRF_KEY_FILE": str(keys / "oprf.key"),
             "REGISTRE_LOG_SIGNING_KEY_FILE": str(keys / "log-signing.key"),
+            "REGISTRE_CONTACT_KEY_FILE": str(keys / "contact.key"),
+            # the staging relay: maildev on this machine, its mails shown on its own page
+            "REGISTRE_MAIL_SMTP_URL": f"smtp://127.0.0.1:{self.state['ports']['mail-smtp']}",
+            "REGISTRE_MAIL_FROM": "Registre national d'opposition (staging) <ne-pas-repondre@staging.invalid>",
             "REGISTRE_RATELIMIT_STORAGE_URI": self.redis_url(0),
             "REGISTRE_SESSION_STORE_URL": self.redis_url(1),
             "REGISTRE_JOBS_QUEUE_URL": self.redis_url(2),
@@ -181,7 +185,7 @@ class Cluster:
                 raise SystemExit(f"the postgres user cannot reach {self.dir}: choose a folder whose parents it may enter")
         self.state = {"ports": {name: free_port() for name in
                                 ("pg-primary", "pg-standby", "redis", "provider", "app1", "app2", "public",
-                                 "internal", "worker-metrics")},
+                                 "internal", "worker-metrics", "mail-smtp", "mail-web")},
                       "app_settings": settings, "primary": "pg-primary", "standby": "pg-standby"}
         for folder in ("keys", "logs", "shared/jobs", "redis", "tls", "nodes"):
             self.path(folder).mkdir(parents=True, exist_ok=True)
@@ -202,7 +206,7 @@ class Cluster:
         self.psql(self.state["ports"]["pg-primary"], "ALTER SYSTEM SET synchronous_standby_names = 'standby1'")
         self.psql(self.state["ports"]["pg-primary"], "SELECT pg_reload_conf()")
         wait_for(lambda: self._sync_state() == "sync", "synchronous replication")
-        for program in ("redis", "provider"):
+        for program in ("redis", "provider", "mail"):
             self.start(program)
         wait_for(lambda: listening(self.state["ports"]["redis"]), "redis")
         wait_for(lambda: listening(self.state["ports"]["provider"]), "the identity provider")
@@ -221,7 +225,8 @@ class Cluster:
         values = {"secret_key": secrets.token_hex(32), "psc_secret": secrets.token_hex(16),
                   "identifier.key": f"staging-hmac-1:{secrets.token_hex(32)}",
                   "oprf.key": f"staging-oprf-1:{secrets.token_hex(32)}",
-                  "log-signing.key": f"staging-log-1:{secrets.token_hex(32)}"}
+                  "log-signing.key": f"staging-log-1:{secrets.token_hex(32)}",
+                  "contact.key": f"staging-contact-1:{secrets.token_hex(32)}"}
         for name, value in values.items():
             path = keys / name
             path.write_text(value + "\n")
@@ -354,6 +359,8 @@ class Cluster:
         sections.append(program("pg-standby", self._postgres_command("pg-standby"), user="postgres", stopsignal="INT"))
         sections.append(program("redis", f"/usr/bin/redis-server --port {ports['redis']} --bind 127.0.0.1 "
                                          f"--dir {self.path('redis')} --appendonly yes --appendfsync everysec --save ''"))
+        sections.append(program("mail", f"{ROOT / 'node_modules/.bin/maildev'} --smtp {ports['mail-smtp']} "
+                                        f"--web {ports['mail-web']} --ip 127.0.0.1 --silent"))
         sections.append(program("provider", f"{VENV_BIN / 'python'} -m portal.dev_provider --port {ports['provider']} "
                                             f"--extra-users-file {self.path('keys', 'citizens.json')}"))
         gunicorn = VENV_BIN / "gunicorn"
