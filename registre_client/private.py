@@ -68,12 +68,21 @@ class FilterCache:
 
     def save(self, published: OppositionFilter, etag: str | None, freshness: dict) -> None:
         self.data.parent.mkdir(parents=True, exist_ok=True)
+        _replace(self.data, published.prefixes)
+        self.renew(published, etag, freshness)
+
+    def renew(self, published: OppositionFilter, etag: str | None, freshness: dict) -> None:
+        """Record a new freshness for the filter kept (the registry said it is unchanged): the
+        prefixes on disk stay as they are."""
         meta = {"version": published.version, "count": published.count, "etag": etag,
                 "checked_at": freshness.get("checked_at"), "valid_until": freshness.get("valid_until")}
-        for path, content in ((self.data, published.prefixes), (self.meta, json.dumps(meta).encode())):
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(content)
-            tmp.replace(path)
+        _replace(self.meta, json.dumps(meta).encode())
+
+
+def _replace(path: Path, content: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
 
 
 def _prefixes(body: dict, name: str) -> list[bytes]:
@@ -110,7 +119,7 @@ def refresh_filter(client: RegistryClient, cache: FilterCache) -> tuple[Oppositi
                 "used any more. Run again once the registry can be reached.") from None
         return cached, {**held, "from_cache": True}
     if body is None:
-        cache.save(cached, etag, freshness)
+        cache.renew(cached, etag, freshness)
         return cached, freshness
     if body.get("key_id") != cache.key_id or body.get("prefix_size") != PREFIX_SIZE:
         raise ProofRejected(f"the filter was made under key {body.get('key_id')!r}, not the registry's "

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit import record_event
 from registry.db import unit_of_work
+from registry.freshness import stamp
 from registry.lookup_journal import (JournalEntry, LookupJournal, already_written, forget_old_batches, mark_written,
                                      orphans)
 from registry.purposes import Purpose, purpose_from_code
@@ -85,7 +86,7 @@ class _Pending:
         for key, counts in sorted(self.counts.items()):
             details = {"purpose": key[1], "calls": counts.calls, "identifiers": counts.identifiers,
                        "opposed": counts.opposed, "invalid": counts.invalid,
-                       "from": _stamp(counts.first), "to": _stamp(counts.last)}
+                       "from": stamp(counts.first), "to": stamp(counts.last)}
             if len(key) == 3:
                 details["permit_id"] = key[2]
             record_event(session, action="api.lookup", actor=f"warehouse:{key[0]}", details=details)
@@ -174,10 +175,6 @@ class LookupRecorder:
                     if digest in mine_seen:
                         first, last = min(first, mine_seen[digest][0]), max(last, mine_seen[digest][1])
                     mine_seen[digest] = (first, last)
-
-
-def _stamp(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def replay_orphans(session: Session, folder) -> int:
