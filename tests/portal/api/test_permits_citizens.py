@@ -58,6 +58,18 @@ def test_the_proved_person_sees_the_permit_and_the_exception_apart(app, client, 
     assert "autorisations-d-acces" in page
 
 
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_the_history_lists_the_exception_in_a_row_group_of_its_own(app, client, prefix):
+    marie, *_ = stranger_files_for_marie(app, client)
+    marie_under_permits(app)
+    page = marie.get(f"{prefix}/mon-espace").get_data(as_text=True)
+    receipts, _, exceptions = page.partition('id="historique-exceptions"')
+    rows = exceptions.split("</tbody>")[0]
+    assert f'data-exception="{DECISION}"' in rows and "2025/327" in rows and "HDH-EXC" in rows and WAREHOUSE in rows
+    assert "HDH-OK" not in rows  # an ordinary permit is no exception
+    assert ("History" if prefix else "Historique") in receipts.rpartition("<table>")[0].rpartition("<h4")[2]
+
+
 def test_the_proved_persons_export_holds_the_permit_and_the_exception(app, client):
     marie, *_ = stranger_files_for_marie(app, client)
     marie_under_permits(app)
@@ -79,6 +91,7 @@ def test_a_proxy_holder_never_sees_the_permits_or_the_exception(app, client):
         body = client.get(path).get_data(as_text=True)
         assert on_marie in body or path != "/mon-espace/mes-donnees.json"
         for absent in ("HDH-OK", "HDH-EXC", DECISION, "2025/327", "exceptions-appliquees",
+                       "historique-exceptions",
                        "public_interest_exceptions"):
             assert absent not in body, absent
     pdf = pdf_text(client.get("/mon-espace/mes-donnees.pdf").data)
