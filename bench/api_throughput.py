@@ -8,7 +8,8 @@ Fills a database with ``--count`` oppositions (``fill``), starts gunicorn on a f
 (a) batches of 10,000 identifiers per request with ``wrk`` (4 connections, the query list's
     batches in turn): identifiers/s (the median of 3 measures), beside the bare in-process
     validate + hash + check loop (``lookup_batch`` on the same database, median of 3) of the
-    same run;
+    same run; then the same batches each naming a data permit the warehouse holds, measured in
+    rounds interleaved with the plain ones (single runs vary by a third on a 2-core machine);
 (b) single-identifier lookups at concurrency 16 with ``wrk`` (Debian package): requests/s, p50 and
     p99, beside the app's no-op endpoint measured the same way in the same run;
 (c) a ``--job-lines`` bulk job through the Huey worker: total seconds from upload to done, and the
@@ -50,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 OPRF = SecretKey("bench-oprf", b"\x43" * 32)
 BATCH = 10_000
+PERMIT = "HDH-BENCH-1"
 
 
 def fill(url: str, count: int) -> list[str]:
@@ -113,11 +115,12 @@ def _wrk_post(token: str) -> str:
             f'wrk.headers["Authorization"] = "Bearer {token}"\n')
 
 
-def batches_script(path: Path, token: str, query_list: list[str]) -> Path:
+def batches_script(path: Path, token: str, query_list: list[str], permit: str | None = None) -> Path:
     """A wrk script that sends the query list as batches of ``BATCH``, in turn: each wrk thread
     starts at a different batch, and every request carries a whole batch (a JSON body of about
     250 kB)."""
-    bodies = [json.dumps({"purpose": "research", "identifiers": query_list[i:i + BATCH]})
+    named = {} if permit is None else {"permit": permit}
+    bodies = [json.dumps({"purpose": "research", **named, "identifiers": query_list[i:i + BATCH]})
               for i in range(0, len(query_list), BATCH)]
     path.write_text(
         _wrk_post(token)
@@ -201,6 +204,10 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
     flask = [str(BIN / "flask"), "--app", "wsgi", "registry"]
     credentials = json.loads(subprocess.run([*flask, "create-warehouse", "Bench", "--json"], env=env, cwd=ROOT,
                                             capture_output=True, text=True, check=True).stdout)
+    subprocess.run([*flask, "permits", "create", PERMIT, "--title", "Bench cohort", "--issuing-body", "Health Data Hub",
+                    "--purpose", "research", "--starts", "2026-01-01", "--ends", "2099-12-31",
+                    "--url", "https://example.org/bench", "--holder", credentials["client_id"]],
+                   env=env, cwd=ROOT, capture_output=True, check=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
@@ -212,11 +219,17 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
                               auth=(credentials["client_id"], credentials["client_secret"])).json()["access_token"]
         if "a" in args.parts:
             baseline = in_process_rate(url, query_list)
-            script = batches_script(folder / "batches.lua", token, query_list)
-            rate = BATCH * statistics.median(wrk(base + "/api/v1/lookup", args.seconds, script, connections=4)[0]
-                                             for _ in range(3))
+            plain = batches_script(folder / "batches.lua", token, query_list)
+            permitted = batches_script(folder / "permit.lua", token, query_list, permit=PERMIT)
+            rates = {plain: [], permitted: []}
+            for _ in range(3):
+                for script in rates:
+                    rates[script].append(BATCH * wrk(base + "/api/v1/lookup", args.seconds, script, connections=4)[0])
+            rate, under_permit = (statistics.median(rates[script]) for script in (plain, permitted))
             print(f"(a) batches of 10,000 over HTTP   {rate:>10,.0f} ids/s   "
-                  f"baseline in-process validate+hash+check {baseline:,.0f} ids/s (one core)", flush=True)
+                  f"baseline in-process validate+hash+check {baseline:,.0f} ids/s (one core)\n"
+                  f"    the same, each naming a permit {under_permit:>9,.0f} ids/s   = {under_permit / rate:.0%} "
+                  f"of without, in the same rounds", flush=True)
         if "b" in args.parts:
             script = folder / "single.lua"
             body = json.dumps({"purpose": "research", "identifiers": [query_list[0]]})
