@@ -3,7 +3,8 @@
 A person's opposition is held as claims, one per holder (``registry.models.Claim``); what is in
 force is their union, cached on the subject row so that a lookup reads one row. Every change of
 a claim is a new ``OppositionVersion`` written here, in ``_new_version``, under the audit chain's
-lock. These functions do not ask who may change what: ``registry.ownership`` holds those rules
+lock: the only function that changes what is in force, and the database refuses any other path
+(migration ``0019_version_guard``). These functions do not ask who may change what: ``registry.ownership`` holds those rules
 and is what the portal calls. They take the caller's session, may flush, and never commit: the
 view, command or job that calls them owns the transaction, so a failure leaves nothing half
 written. Setting a claim to what it already holds is idempotent: it returns that claim's version.
@@ -379,10 +380,11 @@ def _new_version(
     event = record_event(session, action=f"opposition.{action}", actor=filing.filed_by or filing.actor,
                          target=f"subject:{subject.id}", details=details)
     version.audit_seq = event.seq  # the receipt's leaf in the transparency log
+    session.add(version)
+    session.flush()  # the version first: the database refuses a subject change without it
     subject.current_version = version.version
     subject.opposed_purposes = mask
     subject.updated_at = now
-    session.add(version)
     session.flush()
     session.info.setdefault(_WRITTEN, set()).add(version.receipt_reference)
     return version
