@@ -19,7 +19,7 @@ from campaigns.services import (
     publish_campaign, unpublish_campaign, update_campaign, update_placement,
 )
 
-from portal.campaigns import charts
+from portal import charts
 from portal.campaigns.counting import today
 from portal.campaigns.forms import (
     AUDIENCE_LABELS, CHANNEL_LABELS, LOCALE_LABELS, STEP_LABELS, CampaignForm, PlacementForm, show_problems,
@@ -206,7 +206,7 @@ def dashboard(campaign_id: int):
     campaign = _campaign(campaign_id)
     report = campaign_report(db.session(), campaign)
     suppressed = _("<10")
-    arrivals_chart = charts.bar_chart(
+    arrivals_chart = charts.column_chart(
         [(d.day.strftime("%d/%m/%Y"), d.count) for d in report.arrivals_by_day],
         name=_("Arrivées par jour, toutes sources confondues"), suppressed=suppressed)
     funnel_chart = charts.funnel_chart(

@@ -19,7 +19,7 @@ from registry.statistics import MASKED, SEXES, THRESHOLD, PublishedStatistics, p
 
 from portal.database import db
 from portal.labels import PURPOSE_LABELS
-from portal.statistics.charts import bar_chart
+from portal.charts import bar_chart
 
 bp = Blueprint("statistics", __name__)
 SUPPRESSED = "<10"
