@@ -23,10 +23,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import Integer, LargeBinary, Text, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.audit import lock_chain
+from registry.dialect import upsert
 from registry.keys import KeyConfigurationError, development_key, load_key, require_production_key
 from registry.log_tree import TreeReader, tree_size
 from registry.models import Base, UTCDateTime, utcnow
@@ -124,12 +124,8 @@ def sign_current(session: Session, signer: NoteSigner, *, needed: int = 1) -> Lo
         return last
     size = tree_size(session)
     root = TreeReader(session).root(size)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(LogCheckpoint)
-        .values(size=size, root=root, note=signer.sign(checkpoint_body(signer.name, size, root)), signed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["size"])
-    )
+    upsert(session, LogCheckpoint, {"size": size, "root": root, "signed_at": utcnow(),
+                                    "note": signer.sign(checkpoint_body(signer.name, size, root))}, key=["size"])
     return session.get(LogCheckpoint, size)
 
 

@@ -11,9 +11,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from registry.dialect import upsert
 from registry.models import Base
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -34,10 +34,4 @@ def paris_day(when: dt.datetime) -> dt.date:
 
 def count_filing(session: Session, day: dt.date) -> None:
     """Add one filing to ``day`` with an atomic upsert (in the caller's transaction)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = DailyFilingCounter.__table__
-    statement = dialect.insert(table).values(day=day, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["day"], set_={"count": table.c.count + statement.excluded.count}
-    )
-    session.execute(statement)
+    upsert(session, DailyFilingCounter, {"day": day, "count": 1}, key=["day"], add=["count"])

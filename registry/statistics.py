@@ -36,10 +36,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import Date, Integer, String, UniqueConstraint, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.daily_filings import count_filing, paris_day
+from registry.dialect import upsert
 from registry.identifiers import Identifier
 from registry.models import Base, utcnow
 from registry.purposes import Purpose
@@ -131,14 +131,8 @@ def record_effective_change(
 
 def add_to_counter(session: Session, day: dt.date, dimension: str, bucket: str, delta: int) -> None:
     """An atomic upsert, so two changes on the same day never race on a new row."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = StatisticCounter.__table__
-    statement = dialect.insert(table).values(day=day, dimension=dimension, bucket=bucket, count=delta)
-    statement = statement.on_conflict_do_update(
-        index_elements=["day", "dimension", "bucket"],
-        set_={"count": table.c.count + statement.excluded.count},
-    )
-    session.execute(statement)
+    upsert(session, StatisticCounter, {"day": day, "dimension": dimension, "bucket": bucket, "count": delta},
+           key=["day", "dimension", "bucket"], add=["count"])
 
 
 def publish(count: int) -> int | None:

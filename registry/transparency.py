@@ -17,6 +17,7 @@ from itertools import chain
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from registry.dialect import sqlite_datetime_text
 from registry.identifiers import Identifier
 from registry.keyring import Keyring
 from registry.models import Base, Subject, UTCDateTime, utcnow
@@ -71,11 +72,6 @@ def _naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def _sqlite_text(moment: dt.datetime) -> str:
-    """A naive UTC datetime as SQLAlchemy writes it in SQLite, so stored values compare as text."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def record_applications(
     session: Session, warehouse_id: int, digests: Iterable[bytes], purpose: Purpose, *, now: dt.datetime | None = None
 ) -> int:
@@ -116,8 +112,8 @@ def record_sightings(
             # a group's sightings share few distinct moments: each is written as text once, with
             # the moment before which a record seen then is stale
             moments = set(chain.from_iterable(seen.values()))
-            text = {moment: _sqlite_text(_naive(moment)) for moment in moments}
-            stale = {moment: _sqlite_text(_naive(moment - REFRESH_AFTER)) for moment in moments}
+            text = {moment: sqlite_datetime_text(_naive(moment)) for moment in moments}
+            stale = {moment: sqlite_datetime_text(_naive(moment - REFRESH_AFTER)) for moment in moments}
             bit = purpose.bit
             rows = []
             for digest in unique:
@@ -215,8 +211,8 @@ def record_permit_sightings(
             rows.append((digest, permit_id, warehouse_id, purpose.bit, exception, _naive(first), _naive(last),
                          _naive(last - REFRESH_AFTER)))
         else:
-            rows.append((digest, permit_id, warehouse_id, purpose.bit, int(exception), _sqlite_text(_naive(first)),
-                         _sqlite_text(_naive(last)), _sqlite_text(_naive(last - REFRESH_AFTER))))
+            rows.append((digest, permit_id, warehouse_id, purpose.bit, int(exception), sqlite_datetime_text(_naive(first)),
+                         sqlite_datetime_text(_naive(last)), sqlite_datetime_text(_naive(last - REFRESH_AFTER))))
     try:
         cursor.executemany(_PERMIT_UPSERT.replace("?", "%s") if postgres else _PERMIT_UPSERT, rows)
     finally:

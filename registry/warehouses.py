@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.audit import record_event
 from registry.db import DriverConnection, driver_connection
+from registry.dialect import sqlite_datetime_text
 from registry.errors import RegistryError
 from registry.models import Base, UTCDateTime, utcnow
 
@@ -217,7 +218,7 @@ def token_query(dialect: str, access_token: str, extra_columns: str = "") -> tup
     ``extra_columns`` (", expression, ...") are read in the same statement, after those four;
     their parameters come before the token check's."""
     now = utcnow().replace(tzinfo=None)  # stored naive in UTC (``UTCDateTime``)
-    stamp = now if dialect == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    stamp = now if dialect == "postgresql" else sqlite_datetime_text(now)
     return _token_sql(dialect, extra_columns), (token_hash(access_token), stamp)
 
 
