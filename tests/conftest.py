@@ -186,6 +186,7 @@ def runner(app):
     return app.test_cli_runner()
 
 
+# by name: a fixture elsewhere must not reuse one of these names, or its tests run twice
 DATABASE_FIXTURES = {"session", "database_url", "app", "client", "runner", "shared_engine"}
 
 

@@ -46,7 +46,7 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def client(cluster) -> ClusterClient:
+def cluster_client(cluster) -> ClusterClient:
     return ClusterClient(cluster)
 
 

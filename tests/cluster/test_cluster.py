@@ -9,49 +9,49 @@ import requests
 from tests.cluster.conftest import wait_until
 
 
-def test_an_acknowledged_opposition_is_seen_by_the_next_lookup_on_every_node(client):
-    token = client.token(client.create_warehouse("EDS cohérence"))
-    for citizen in client.citizens()[:8]:
-        before = [client.lookup(token, [citizen.nir], base=client.node_url(node)).json()["results"][0]["opposed"]
+def test_an_acknowledged_opposition_is_seen_by_the_next_lookup_on_every_node(cluster_client):
+    token = cluster_client.token(cluster_client.create_warehouse("EDS cohérence"))
+    for citizen in cluster_client.citizens()[:8]:
+        before = [cluster_client.lookup(token, [citizen.nir], base=cluster_client.node_url(node)).json()["results"][0]["opposed"]
                   for node in ("app1", "app2")]
-        http = client.session()
-        assert client.sign_in(http, citizen.sub).status_code == 302
-        filed = client.file_self(http, citizen.nir)
+        http = cluster_client.session()
+        assert cluster_client.sign_in(http, citizen.sub).status_code == 302
+        filed = cluster_client.file_self(http, citizen.nir)
         assert filed.status_code == 303 and "/mon-espace/recus/" in filed.headers["Location"]
-        after = [client.lookup(token, [citizen.nir], base=client.node_url(node)).json()["results"][0]["opposed"]
+        after = [cluster_client.lookup(token, [citizen.nir], base=cluster_client.node_url(node)).json()["results"][0]["opposed"]
                  for node in ("app1", "app2")]  # at once, no pause: the filing was acknowledged
         assert (before, after) == ([False, False], [True, True])
 
 
-def test_a_killed_app_node_is_restarted_and_the_proxy_serves_meanwhile(client, cluster):
-    token = client.token(client.create_warehouse("EDS redémarrage"))
-    nir = client.citizens()[20].nir
+def test_a_killed_app_node_is_restarted_and_the_proxy_serves_meanwhile(cluster_client, cluster):
+    token = cluster_client.token(cluster_client.create_warehouse("EDS redémarrage"))
+    nir = cluster_client.citizens()[20].nir
     old = cluster.kill("app1")
-    answers = [client.lookup(token, [nir]).status_code for _ in range(20)]
+    answers = [cluster_client.lookup(token, [nir]).status_code for _ in range(20)]
     assert answers == [200] * 20  # the proxy retries a refused connection on the other node
     wait_until(lambda: cluster.ctl("pid", "app1", check=False).stdout.strip() not in ("", "0", str(old)),
                "app1's restart")
     wait_until(lambda: cluster._http_ok(cluster.state["ports"]["app1"], "/readyz"), "app1's readiness")
-    assert client.lookup(token, [nir], base=client.node_url("app1")).status_code == 200
+    assert cluster_client.lookup(token, [nir], base=cluster_client.node_url("app1")).status_code == 200
 
 
-def test_a_job_whose_worker_is_killed_is_resumed_and_finishes_exactly_once(client, cluster):
-    token = client.token(client.create_warehouse("EDS reprise", ))
-    citizens = client.citizens()
+def test_a_job_whose_worker_is_killed_is_resumed_and_finishes_exactly_once(cluster_client, cluster):
+    token = cluster_client.token(cluster_client.create_warehouse("EDS reprise", ))
+    citizens = cluster_client.citizens()
     lines = 1_500_000
     body = "".join(citizens[n % 10].nir + "\n" for n in range(lines)).encode()
-    sent = client.send_job(token, body)
+    sent = cluster_client.send_job(token, body)
     assert sent.status_code == 202, sent.text
     job_id = sent.json()["id"]
-    wait_until(lambda: 0 < client.job(token, job_id)["counts"]["lines"] < lines, "the job's first chunks",
+    wait_until(lambda: 0 < cluster_client.job(token, job_id)["counts"]["lines"] < lines, "the job's first chunks",
                attempts=3000, pause=0.02)
     killed = cluster.kill("worker")
     wait_until(lambda: cluster.ctl("pid", "worker", check=False).stdout.strip() not in ("", "0", str(killed)),
                "the worker's restart")
-    done = wait_until(lambda: (state := client.job(token, job_id))["status"] == "done" and state, "the job's end",
+    done = wait_until(lambda: (state := cluster_client.job(token, job_id))["status"] == "done" and state, "the job's end",
                       attempts=3000)
     assert done["counts"]["lines"] == lines
-    result = requests.get(client.public + f"/api/v1/jobs/{job_id}/result", verify=client.verify, timeout=120,
+    result = requests.get(cluster_client.public + f"/api/v1/jobs/{job_id}/result", verify=cluster_client.verify, timeout=120,
                           headers={"Authorization": "Bearer " + token})
     assert result.status_code == 200
     rows = result.text.splitlines()
@@ -62,13 +62,13 @@ def test_a_job_whose_worker_is_killed_is_resumed_and_finishes_exactly_once(clien
     assert finished == ['registre_jobs_finished_total{status="done"} 1.0']  # counted by the worker that finished it
 
 
-def test_the_public_proxy_hides_metrics_probes_and_the_back_office(client):
+def test_the_public_proxy_hides_metrics_probes_and_the_back_office(cluster_client):
     for path in ("/metrics", "/readyz", "/livez", "/staff/connexion"):
-        public = requests.get(client.public + path, verify=client.verify, timeout=30)
-        internal = requests.get(client.internal + path, verify=client.verify, timeout=30)
+        public = requests.get(cluster_client.public + path, verify=cluster_client.verify, timeout=30)
+        internal = requests.get(cluster_client.internal + path, verify=cluster_client.verify, timeout=30)
         assert (path, public.status_code, internal.status_code) == (path, 404, 200)
-    assert "registre_" in requests.get(client.internal + "/metrics", verify=client.verify, timeout=30).text
+    assert "registre_" in requests.get(cluster_client.internal + "/metrics", verify=cluster_client.verify, timeout=30).text
     for disguised in ("/%73taff/connexion", "/%6Detrics", "/%72eadyz", "//staff/connexion", "/en/staff/connexion",
                       "/staff%2Fconnexion", "/%2Fstaff/connexion", "///metrics"):
-        answer = requests.get(client.public + disguised, verify=client.verify, timeout=30, allow_redirects=False)
+        answer = requests.get(cluster_client.public + disguised, verify=cluster_client.verify, timeout=30, allow_redirects=False)
         assert answer.status_code != 200, disguised  # never served through the public listener
