@@ -1,5 +1,6 @@
 """One preamble for every PDF the portal makes (receipt, "my data" export, paper form,
-attestation): A4, the same metadata, and the DejaVu fonts embedded, so that a name such as
+attestation): A4, the same metadata, the same head on the first page (``Document.masthead``),
+and the DejaVu fonts embedded, so that a name such as
 "Łukasz Nguyễn" prints as written. fpdf2's core fonts cover Latin-1 only, and the design
 system ships Marianne as WOFF/WOFF2, which fpdf2 cannot embed.
 
@@ -50,8 +51,13 @@ def font_folder() -> Path:
         + ", ".join(str(folder) for folder in FONT_FOLDERS))
 
 
+#: The State's name at the head of each document, above the service's and the document's.
+STATE_BLOCK = "RÉPUBLIQUE\nFRANÇAISE"
+
+
 class Document(FPDF):
-    """An A4 PDF with its title and creator, in ``SANS``; each generator writes its own content
+    """An A4 PDF with its title and creator, in ``SANS``, its first page opened with
+    ``masthead``, its bytes from ``to_bytes``; each generator writes its own content
     with ``set_font(SANS | MONO, style, size)`` ("", "B" or "I"; "B" only for ``MONO``). Streams are left uncompressed
     so that the embedded files and metadata can be read as they are in the file (an audit of
     what a download holds, the tests)."""
@@ -81,6 +87,23 @@ class Document(FPDF):
         """Composed characters (NFC): a name typed as "e" plus combining accents prints and
         extracts as one letter."""
         return super().normalize_text(unicodedata.normalize("NFC", str(text)))
+
+    def masthead(self, title: str, *, service: str = "", title_size: float = 16, state: str = STATE_BLOCK) -> None:
+        """Open the first page: the State's name, then the service's when given, then the
+        document's title; the content follows at the left margin."""
+        self.add_page()
+        self.set_font(SANS, "B", 10)
+        self.multi_cell(0, 5, state, new_x="LMARGIN", new_y="NEXT")
+        self.ln(3)
+        if service:
+            self.set_font(SANS, "", 10)
+            self.multi_cell(0, 5, service, new_x="LMARGIN", new_y="NEXT")
+            self.ln(5)
+        self.set_font(SANS, "B", title_size)
+        self.multi_cell(0, title_size // 2, title, new_x="LMARGIN", new_y="NEXT")
+
+    def to_bytes(self) -> bytes:
+        return bytes(self.output())
 
     def keep_with_next(self, height: float) -> None:
         """Start a new page unless ``height`` more millimetres fit on this one: a heading stays

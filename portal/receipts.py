@@ -29,15 +29,7 @@ class ReceiptDocument:
 
 def receipt_pdf(document: ReceiptDocument) -> bytes:
     pdf = Document(document.title, creator=document.service)
-    pdf.add_page()
-    pdf.set_font(SANS, "B", 11)
-    pdf.multi_cell(0, 5, "RÉPUBLIQUE\nFRANÇAISE", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font(SANS, "", 10)
-    pdf.multi_cell(0, 5, document.service, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(8)
-    pdf.set_font(SANS, "B", 16)
-    pdf.multi_cell(0, 8, document.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.masthead(document.title, service=document.service)
     pdf.ln(4)
     pdf.set_font(SANS, "", 11)
     pdf.cell(0, 7, document.reference_label, new_x="LMARGIN", new_y="NEXT")
@@ -68,4 +60,4 @@ def receipt_pdf(document: ReceiptDocument) -> bytes:
             pdf.multi_cell(0, 4, line, new_x="LMARGIN", new_y="NEXT")
     if document.attachment is not None:
         pdf.embed_file(bytes=document.attachment, basename=document.attachment_name, mime_type="application/json")
-    return bytes(pdf.output())
+    return pdf.to_bytes()

@@ -27,14 +27,7 @@ def attestation_pdf(attestation: Attestation, verify_url: str) -> bytes:
         footer = _("Vérifiez cette attestation sur %(url)s avec le code et le score.", url=verify_url)
 
     pdf = Document(title, creator=service, margins=(10, 10, 10))
-    pdf.add_page()
-    pdf.set_font(SANS, "B", 11)
-    pdf.cell(0, 8, "République française", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(SANS, "", 11)
-    pdf.cell(0, 8, service, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(10)
-    pdf.set_font(SANS, "B", 20)
-    pdf.cell(0, 12, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.masthead(title, service=service, title_size=20, state="République française")
     pdf.ln(6)
     for label, value in rows:
         pdf.set_font(SANS, "B", 12)
@@ -44,4 +37,4 @@ def attestation_pdf(attestation: Attestation, verify_url: str) -> bytes:
     pdf.ln(10)
     pdf.set_font(SANS, "", 10)
     pdf.multi_cell(0, 6, footer)
-    return bytes(pdf.output())
+    return pdf.to_bytes()

@@ -250,12 +250,7 @@ def _claim_pdf(pdf: Document, record: ClaimRecord) -> None:
 
 def export_pdf(session: Session, record: AccountRecord) -> bytes:
     pdf = Document(_("Mes données"), creator=_("Registre national d'opposition"), margins=(18, 18, 18))
-    pdf.add_page()
-    pdf.set_font(SANS, "B", 10)
-    pdf.multi_cell(0, 5, "RÉPUBLIQUE\nFRANÇAISE", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font(SANS, "B", 16)
-    pdf.multi_cell(0, 8, _("Mes données au Registre national d'opposition"), new_x="LMARGIN", new_y="NEXT")
+    pdf.masthead(_("Mes données au Registre national d'opposition"))
     pdf.set_font(SANS, "", 10)
     pdf.multi_cell(0, 5, _("Document établi le %(date)s.", date=format_datetime(record.generated_at, "long")), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
@@ -273,4 +268,4 @@ def export_pdf(session: Session, record: AccountRecord) -> bytes:
     pdf.ln(4)
     pdf.set_font(SANS, "I", 9)
     pdf.multi_cell(0, 5, _("Le registre ne garde ni votre numéro de sécurité sociale en clair, ni votre nom, ni votre date de naissance, ni votre adresse IP."), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    return pdf.to_bytes()
