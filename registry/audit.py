@@ -77,6 +77,17 @@ def _receipt_of(details: str) -> str | None:
     return receipt if isinstance(receipt, str) and receipt.isprintable() and " " not in receipt else None
 
 
+WAREHOUSE_ACTOR = "warehouse:"
+
+
+def warehouse_actor(client_id: str) -> str:
+    """How an event names a warehouse client that acted: ``warehouse:<client id>``, the name the
+    client authenticates with. Events written before this was the only form also say
+    ``warehouse_id:<warehouse id>`` (a job's end) or ``warehouse:<warehouse id>`` (a private
+    lookup); they are never rewritten, and ``registry.audit_search.actor_forms`` finds them."""
+    return WAREHOUSE_ACTOR + client_id
+
+
 def lock_chain(session: Session) -> None:
     """Take the chain's lock for the rest of the transaction (PostgreSQL; SQLite has one writer).
 

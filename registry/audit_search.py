@@ -2,7 +2,8 @@
 
 Separate from ``registry.audit`` (which writes and verifies the chain) because reading has
 other needs: newest first, a stable cursor for pages (``before`` a sequence number), and a
-stream for exports that never holds the whole trail in memory.
+stream for exports that never holds the whole trail in memory. A search by actor finds a
+warehouse client's events in every form events have named it by (``actor_forms``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from registry.audit import WAREHOUSE_ACTOR, warehouse_actor
 from registry.models import AuditEvent
+from registry.warehouses import Warehouse
+
+_OLD_WAREHOUSE_ACTOR = "warehouse_id:"  # how a job's end named its warehouse before ``warehouse_actor``
 
 PAGE_SIZE = 50
 
@@ -34,12 +39,33 @@ class AuditFilter:
         return {k: str(v) for k, v in vars(self).items() if v}
 
 
-def _filtered(criteria: AuditFilter) -> Select:
+def actor_forms(session: Session, actor: str) -> list[str]:
+    """Every form stored events may give ``actor`` in. A warehouse client is named
+    ``warehouse:<client id>`` (``registry.audit.warehouse_actor``); events written before that
+    was the only form name it ``warehouse_id:<id>`` or ``warehouse:<id>`` by its warehouse's
+    number. Stored events are never rewritten (the hash chain), so a search asks for all three,
+    whichever of them it was given; any other actor is itself alone."""
+    prefix = next((p for p in (WAREHOUSE_ACTOR, _OLD_WAREHOUSE_ACTOR) if actor.startswith(p)), None)
+    rest = actor[len(prefix):] if prefix else ""
+    if rest.isascii() and rest.isdigit() and len(rest) <= 9:  # a warehouse's number (client ids are "rno_" + hex)
+        which = Warehouse.id == int(rest)
+    elif prefix == WAREHOUSE_ACTOR and rest:
+        which = Warehouse.client_id == rest
+    else:
+        return [actor]
+    found = session.execute(select(Warehouse.id, Warehouse.client_id).where(which)).first()
+    if found is None:
+        return [actor]
+    number, client_id = found
+    return [warehouse_actor(client_id), f"{_OLD_WAREHOUSE_ACTOR}{number}", f"{WAREHOUSE_ACTOR}{number}"]
+
+
+def _filtered(session: Session, criteria: AuditFilter) -> Select:
     query = select(AuditEvent)
     if criteria.action:
         query = query.where(AuditEvent.action.startswith(criteria.action, autoescape=True))
     if criteria.actor:
-        query = query.where(AuditEvent.actor == criteria.actor)
+        query = query.where(AuditEvent.actor.in_(actor_forms(session, criteria.actor)))
     if criteria.target:
         query = query.where(AuditEvent.target == criteria.target)
     if criteria.since:
@@ -61,7 +87,7 @@ def search_events(session: Session, criteria: AuditFilter, *, before: int | None
                   page_size: int = PAGE_SIZE) -> AuditPage:
     """One page of matching events, newest first; ``before`` (a sequence number, which fits the
     32-bit column: the caller bounds what it reads) starts the page below it."""
-    query = _filtered(criteria)
+    query = _filtered(session, criteria)
     if before is not None:
         query = query.where(AuditEvent.seq < before)
     events = list(session.scalars(query.order_by(AuditEvent.seq.desc()).limit(page_size + 1)))
@@ -72,6 +98,6 @@ def search_events(session: Session, criteria: AuditFilter, *, before: int | None
 
 def stream_events(session: Session, criteria: AuditFilter, *, batch_size: int = 1000) -> Iterator[AuditEvent]:
     """Every matching event, oldest first, in batches (for exports)."""
-    result = session.scalars(_filtered(criteria).order_by(AuditEvent.seq).execution_options(yield_per=batch_size))
+    result = session.scalars(_filtered(session, criteria).order_by(AuditEvent.seq).execution_options(yield_per=batch_size))
     with result:
         yield from result

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from registry.audit import record_event
+from registry.audit import record_event, warehouse_actor
 from registry.db import unit_of_work
 from registry.freshness import stamp
 from registry.lookup_journal import (JournalEntry, LookupJournal, already_written, forget_old_batches, mark_written,
@@ -89,7 +89,7 @@ class _Pending:
                        "from": stamp(counts.first), "to": stamp(counts.last)}
             if len(key) == 3:
                 details["permit_id"] = key[2]
-            record_event(session, action="api.lookup", actor=f"warehouse:{key[0]}", details=details)
+            record_event(session, action="api.lookup", actor=warehouse_actor(key[0]), details=details)
 
 
 class LookupRecorder:

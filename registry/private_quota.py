@@ -15,9 +15,10 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from registry.audit import record_event
+from registry.audit import record_event, warehouse_actor
 from registry.errors import RegistryError
 from registry.models import Base, UTCDateTime, utcnow
+from registry.warehouses import Warehouse
 
 DAILY_FACTOR = 2  # two full runs of the declared cohort per day
 TOTAL_FACTOR = 60  # e.g. a run a fortnight for about two years, then a new declaration
@@ -122,7 +123,7 @@ def charge_evaluations(session: Session, warehouse_id: int, count: int, *, purpo
     day.evaluated = used_today + count
     allowance.evaluated_total += count
     session.flush()
-    record_event(session, action="private.evaluated", actor=f"warehouse:{warehouse_id}",
+    record_event(session, action="private.evaluated", actor=_actor(session, warehouse_id),
                  target=f"warehouse:{warehouse_id}", details={"elements": count, "purpose": purpose})
 
 
@@ -135,7 +136,7 @@ def acknowledge(session: Session, warehouse_id: int, *, purpose: str, cohort_siz
                                  opposed_count=opposed_count, filter_version=filter_version)
     session.add(ack)
     session.flush()
-    record_event(session, action="private.acknowledged", actor=f"warehouse:{warehouse_id}",
+    record_event(session, action="private.acknowledged", actor=_actor(session, warehouse_id),
                  target=f"warehouse:{warehouse_id}",
                  details={"purpose": purpose, "cohort_size": cohort_size, "opposed": opposed_count,
                           "filter_version": filter_version})
@@ -147,3 +148,7 @@ def latest_acknowledgements(session: Session, warehouse_id: int, limit: int = 10
         select(PrivateAcknowledgement).where(PrivateAcknowledgement.warehouse_id == warehouse_id)
         .order_by(PrivateAcknowledgement.received_at.desc()).limit(limit)
     ))
+
+
+def _actor(session: Session, warehouse_id: int) -> str:
+    return warehouse_actor(session.get(Warehouse, warehouse_id).client_id)

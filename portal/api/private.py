@@ -21,7 +21,7 @@ from registry.db import unit_of_work
 from registry.errors import RegistryError
 from registry.freshness import stamp, valid_until
 from registry.models import utcnow
-from registry.audit import record_event
+from registry.audit import record_event, warehouse_actor
 from registry.permits import PermitRefused, permit_grant
 
 from portal.api import answer_validity, bp
@@ -112,7 +112,7 @@ def private_evaluate():
             charge_evaluations(session, current_client().warehouse_id, len(elements), purpose=purpose.code)
             if grant is not None:
                 record_event(session, action="private.evaluated_under_permit",
-                             actor=f"warehouse:{current_client().client_id}", target=grant.reference,
+                             actor=warehouse_actor(current_client().client_id), target=grant.reference,
                              details={"elements": len(elements), "purpose": purpose.code, "permit_id": grant.id})
     except NoAllowance:
         raise ApiProblem(403, "no_private_allowance",
