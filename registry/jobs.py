@@ -34,13 +34,17 @@ the end and deleting it leaves it to ``discard_finished_inputs`` (run when a wor
 the hourly purge). ``purge_expired_jobs`` deletes the results at ``expires_at`` and keeps the row
 (counts, no identifier) for the record.
 
-The job is its own unit of work, like a view or a command: each chunk's records are written in
-one ``unit_of_work``.
+``run_job`` is the worker's entry point and the only function here that ends a transaction,
+as a view or a command does: the claim, each chunk's checkpoint (its records and the position
+past it, committed once its result rows are on disk), the end and a failure are each one
+``unit_of_work`` of its own. The other functions take the session and only flush.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import enum
 import logging
 import multiprocessing
 import datetime as dt
@@ -54,7 +58,7 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Integer, BigInteger, String, exc, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
-from registry.audit import record_event
+from registry.audit import record_event, warehouse_actor
 from registry.db import unit_of_work
 from registry.keyring import Keyring
 from registry.lookups import lookup_batch
@@ -63,6 +67,7 @@ from registry.purposes import Purpose, purposes_of
 from registry.membership import membership_index
 from registry.permits import Permit
 from registry.transparency import record_applications, record_permit_sightings
+from registry.warehouses import Warehouse
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +81,14 @@ EXCEPTION = "exception"  # the reason of an opposed line under a permit's except
 FINISHED = ("done", "failed")
 
 
+class Header(enum.IntEnum):
+    """What a job knows of its upload's first line (``LookupJob.header_seen`` stores the number)."""
+
+    UNKNOWN = 0  # not looked at yet
+    NONE = 1  # the file starts with data: every line is checked
+    SKIPPED = 2  # its first non-blank line has no digit: a header, given no result row
+
+
 class LookupJob(Base):
     """A cohort file checked in the background; its state lives here, its lines in files."""
 
@@ -87,6 +100,7 @@ class LookupJob(Base):
     purpose_bit: Mapped[int] = mapped_column(Integer)
     permit_id: Mapped[int | None] = mapped_column(ForeignKey("permits.id"))  # the data permit it serves
     permit: Mapped[Permit | None] = relationship()
+    warehouse: Mapped[Warehouse] = relationship()
     status: Mapped[str] = mapped_column(String(16), index=True)  # queued, running, done, failed, expired
     input_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -96,7 +110,7 @@ class LookupJob(Base):
     invalid: Mapped[int] = mapped_column(BigInteger, default=0)
     # the committed size of results.csv (the column kept its name from the two-file format)
     results_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    header_seen: Mapped[int] = mapped_column(Integer, default=0)  # 0 not yet known, 1 none, 2 skipped
+    header_seen: Mapped[int] = mapped_column(Integer, default=Header.UNKNOWN)  # a ``Header``
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -157,7 +171,7 @@ def create_job(
     details = {"purpose": purpose.code, "bytes": input_bytes}
     if permit_id is not None:
         details["permit_id"] = permit_id
-    record_event(session, action="api.job_created", actor=f"warehouse:{client_id}", target=public_id,
+    record_event(session, action="api.job_created", actor=warehouse_actor(client_id), target=public_id,
                  details=details)
     return job
 
@@ -178,10 +192,10 @@ def resumable_job_ids(session: Session) -> list[int]:
                                 .order_by(LookupJob.id)))
 
 
-def _claim(session: Session, job_id: int, now: dt.datetime,
-           lease: dt.timedelta = LEASE) -> tuple[RunOutcome | None, LookupJob | None]:
+def claim_job(session: Session, job_id: int, now: dt.datetime,
+              lease: dt.timedelta = LEASE) -> tuple[RunOutcome | None, LookupJob | None]:
     """Take the job for this worker, or say why not. A running job whose heartbeat is older than
-    ``lease`` belongs to a dead worker and is taken over. Runs in the caller's unit of work."""
+    ``lease`` belongs to a dead worker and is taken over."""
     job = session.get(LookupJob, job_id)
     if job is None or job.status not in ("queued", "running"):
         return RunOutcome(job.status if job else "missing"), job
@@ -210,74 +224,91 @@ def run_job(
     chunks as a killed worker would, leaving the job ``running``; ``now`` stands for the clock
     when claiming. ``allow_test_identifiers`` False (production) reports demo and sandbox
     numbers as invalid (``test_identifier``), as the lookup API does. A job whose heartbeat (one
-per chunk) is older than ``lease`` is taken over: its worker died.
+    per chunk) is older than ``lease`` is taken over: its worker died.
 
-    A job that cannot go on (its upload is missing or unreadable, a chunk cannot be checked) is
-    marked ``failed`` and its files are deleted; the error's type is logged and audited, never
-    its message. A database error is not the job's fault: it goes up, and the job, still
-    ``running``, is taken over once its lease runs out (as after a crash)."""
+    The worker's entry point: it opens its own session and owns every transaction of the job
+    (see the module's docstring). A job that cannot go on (its upload is missing or unreadable,
+    a chunk cannot be checked) is marked ``failed`` and its files are deleted; the error's type
+    is logged and audited, never its message. A database error is not the job's fault: it goes
+    up, and the job, still ``running``, is taken over once its lease runs out (as after a
+    crash)."""
     with sessions() as session:
         with unit_of_work(session):
-            refused, job = _claim(session, job_id, now or utcnow(), lease)
+            refused, job = claim_job(session, job_id, now or utcnow(), lease)
         if refused is not None:
             if job is not None and job.status in FINISHED:  # a task delivered again after the end
                 _discard_upload(job_folder(root, job), job.status)
             return refused
         folder = job_folder(root, job)
         try:
-            return _run_claimed(session, keyring, job, folder, chunk_lines, processes, stop_after_chunks,
-                                allow_test_identifiers)
+            if job.header_seen == Header.UNKNOWN:
+                header = _header_of(folder / INPUT)
+                with unit_of_work(session):
+                    job.header_seen = header
+            excepted = job.permit is not None and job.permit.exception_reference is not None
+            with _ResumedOutput(folder / RESULTS, job.results_bytes, RESULTS_HEADER) as results, \
+                    contextlib.closing(checked_chunks(session, keyring, job, folder, chunk_lines, processes,
+                                                      allow_test_identifiers, excepted)) as chunks:
+                for done, chunk in enumerate(chunks):
+                    if stop_after_chunks is not None and done >= stop_after_chunks:
+                        return RunOutcome("running")
+                    results.write(chunk.results_text)
+                    results.flush()
+                    os.fsync(results.fileno())
+                    with unit_of_work(session):  # the checkpoint, durable with the rows above
+                        record_chunk(session, job, chunk, results.tell(), excepted)
+            with unit_of_work(session):
+                finish_job(session, job)
+            _discard_upload(folder, "done")  # only the results are needed from now on
+            return RunOutcome("done")
         except Exception as error:
             session.rollback()
             if _database_error(error):
                 raise
-            _fail(session, job, folder, error)
+            logger.error("cohort job %s failed: %s", job.public_id, type(error).__name__)
+            with unit_of_work(session):
+                fail_job(session, job, error)
+            _discard_upload(folder, "failed")
             return RunOutcome("failed")
 
 
-def _run_claimed(session: Session, keyring: Keyring, job: LookupJob, folder: Path, chunk_lines: int,
-                 processes: int, stop_after_chunks: int | None, allow_test_identifiers: bool = True) -> RunOutcome:
-    purpose = job.purpose
-    permit = job.permit
-    excepted = permit is not None and permit.exception_reference is not None
-    if job.header_seen == 0:
-        header_kind = _header_kind(folder / INPUT)
-        with unit_of_work(session):
-            job.header_seen = header_kind
-    skip_line = _first_line_number(folder / INPUT) if job.header_seen == 2 else None
+def checked_chunks(session: Session, keyring: Keyring, job: LookupJob, folder: Path, chunk_lines: int,
+                   processes: int, allow_test_identifiers: bool, excepted: bool):
+    """The job's chunks from where it stopped, each checked (reads only), in input order."""
+    skip_line = _first_line_number(folder / INPUT) if job.header_seen == Header.SKIPPED else None
     with open(folder / INPUT, "rb") as source, \
-            _output(folder / RESULTS, job.results_bytes, RESULTS_HEADER) as results, \
             _Checker(session, keyring, processes, allow_test_identifiers) as checker:
         source.seek(job.bytes_done)
-        pieces = _read_pieces(source, chunk_lines, job.lines_done)
-        for done, chunk in enumerate(checker.check(pieces, skip_line, purpose.bit, excepted)):
-            if stop_after_chunks is not None and done >= stop_after_chunks:
-                return RunOutcome("running")
-            results.write(chunk.results_text)
-            results.flush()
-            os.fsync(results.fileno())
-            with unit_of_work(session):  # the chunk's records, in one short write
-                if chunk.opposed_digests and not excepted:
-                    record_applications(session, job.warehouse_id, chunk.opposed_digests, purpose)
-                if chunk.opposed_digests and permit is not None:
-                    moment = utcnow()
-                    record_permit_sightings(session, job.warehouse_id, purpose, permit.id, excepted,
-                                            {digest: (moment, moment) for digest in chunk.opposed_digests})
-                job.lines_done += chunk.lines
-                job.kept += chunk.kept
-                job.opposed += len(chunk.opposed_digests)
-                job.invalid += chunk.invalid
-                job.bytes_done += chunk.size
-                job.results_bytes = results.tell()
-                job.heartbeat_at = utcnow()
-    with unit_of_work(session):
-        job.status, job.finished_at = "done", utcnow()
-        record_event(session, action="api.job_finished", actor=f"warehouse_id:{job.warehouse_id}",
-                     target=job.public_id,
-                     details={"purpose": purpose.code, "lines": job.lines_done, "kept": job.kept,
-                              "opposed": job.opposed, "invalid": job.invalid})
-    _discard_upload(folder, "done")  # only the results are needed from now on
-    return RunOutcome("done")
+        yield from checker.check(_read_pieces(source, chunk_lines, job.lines_done), skip_line, job.purpose_bit,
+                                 excepted)
+
+
+def record_chunk(session: Session, job: LookupJob, chunk: CheckedChunk, results_size: int, excepted: bool) -> None:
+    """Note a checked chunk: the people found opposed (as applied, or under the job's permit), and
+    the job's position past it, with a heartbeat."""
+    purpose = job.purpose
+    if chunk.opposed_digests and not excepted:
+        record_applications(session, job.warehouse_id, chunk.opposed_digests, purpose)
+    if chunk.opposed_digests and job.permit_id is not None:
+        moment = utcnow()
+        record_permit_sightings(session, job.warehouse_id, purpose, job.permit_id, excepted,
+                                {digest: (moment, moment) for digest in chunk.opposed_digests})
+    job.lines_done += chunk.lines
+    job.kept += chunk.kept
+    job.opposed += len(chunk.opposed_digests)
+    job.invalid += chunk.invalid
+    job.bytes_done += chunk.size
+    job.results_bytes = results_size
+    job.heartbeat_at = utcnow()
+
+
+def finish_job(session: Session, job: LookupJob) -> None:
+    """Record that the job checked its last line, with its counts."""
+    job.status, job.finished_at = "done", utcnow()
+    record_event(session, action="api.job_finished", actor=warehouse_actor(job.warehouse.client_id),
+                 target=job.public_id,
+                 details={"purpose": job.purpose.code, "lines": job.lines_done, "kept": job.kept,
+                          "opposed": job.opposed, "invalid": job.invalid})
 
 
 def _database_error(error: Exception) -> bool:
@@ -285,15 +316,12 @@ def _database_error(error: Exception) -> bool:
     return isinstance(error, exc.SQLAlchemyError) or type(error).__module__.split(".")[0] in ("psycopg", "sqlite3")
 
 
-def _fail(session: Session, job: LookupJob, folder: Path, error: Exception) -> None:
-    """Record that the job failed and delete its files (the partial results are never served)."""
-    logger.error("cohort job %s failed: %s", job.public_id, type(error).__name__)
-    with unit_of_work(session):
-        job.status, job.finished_at = "failed", utcnow()
-        record_event(session, action="api.job_failed", actor=f"warehouse_id:{job.warehouse_id}",
-                     target=job.public_id,
-                     details={"purpose": job.purpose.code, "lines": job.lines_done, "error": type(error).__name__})
-    _discard_upload(folder, "failed")
+def fail_job(session: Session, job: LookupJob, error: Exception) -> None:
+    """Record that the job failed (by the error's type only: its message may quote the upload)."""
+    job.status, job.finished_at = "failed", utcnow()
+    record_event(session, action="api.job_failed", actor=warehouse_actor(job.warehouse.client_id),
+                 target=job.public_id,
+                 details={"purpose": job.purpose.code, "lines": job.lines_done, "error": type(error).__name__})
 
 
 def _discard_upload(folder: Path, status: str) -> bool:
@@ -324,14 +352,14 @@ def _clean(raw: bytes) -> str:
     return raw.strip().decode("utf-8", "replace").strip('"').strip()
 
 
-def _header_kind(path: Path) -> int:
-    """1 when the file has no header, 2 when its first non-blank line (no digit in it) is one."""
+def _header_of(path: Path) -> Header:
+    """``SKIPPED`` when the file's first non-blank line (no digit in it) is a header, else ``NONE``."""
     with open(path, "rb") as source:
         for raw in source:
             value = _clean(raw)
             if value:
-                return 1 if any(c.isdigit() for c in value) else 2
-    return 1
+                return Header.NONE if any(c.isdigit() for c in value) else Header.SKIPPED
+    return Header.NONE
 
 
 def _first_line_number(path: Path) -> int:
@@ -350,7 +378,7 @@ def _read_pieces(source, chunk_lines: int, first_line: int):
         line_no += len(raw_lines)
 
 
-class _output:
+class _ResumedOutput:
     """An output file opened for appending at its last committed size (cut back if longer)."""
 
     def __init__(self, path: Path, committed: int, header: bytes) -> None:
@@ -369,7 +397,9 @@ class _output:
 
 
 @dataclass(frozen=True)
-class _Chunk:
+class CheckedChunk:
+    """One chunk's answer: its result rows and counts, and the people found opposed (digests)."""
+
     lines: int
     size: int
     kept: int
@@ -379,7 +409,7 @@ class _Chunk:
 
 
 def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_line: int | None,
-                 purpose_bit: int, allow_test_identifiers: bool = True, excepted: bool = False) -> _Chunk:
+                 purpose_bit: int, allow_test_identifiers: bool = True, excepted: bool = False) -> CheckedChunk:
     """Check one chunk (reads only): its result rows and counts, for the caller to record."""
     purpose = purposes_of(purpose_bit)[0]
     numbers, values = [], []
@@ -402,7 +432,7 @@ def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_li
             rows.append(f"{number},{NOT_OPPOSED},\n")
             kept += 1
     session.rollback()  # nothing was written; end the read so writers are not held back
-    return _Chunk(line_no - first, sum(map(len, raw_lines)), kept, invalid, "".join(rows).encode("ascii"),
+    return CheckedChunk(line_no - first, sum(map(len, raw_lines)), kept, invalid, "".join(rows).encode("ascii"),
                   answer.opposed_digests)
 
 
@@ -417,7 +447,7 @@ def _child_start(url: str, keyring: Keyring, allow_test_identifiers: bool) -> No
     _child["allow"] = allow_test_identifiers
 
 
-def _child_check(raw_lines, line_no, skip_line, purpose_bit, excepted=False) -> _Chunk:
+def _child_check(raw_lines, line_no, skip_line, purpose_bit, excepted=False) -> CheckedChunk:
     return _check_lines(_child["session"], _child["keyring"], raw_lines, line_no, skip_line, purpose_bit,
                         _child["allow"], excepted)
 
