@@ -134,3 +134,81 @@ def test_nothing_writes_outside_the_unit_of_work():
                 if name in forbidden_calls:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}()")
     assert offenders == []
+
+
+# The entry points of registry/ that own their transactions, as a view or a command does: each
+# orders its commits against files on disk (a job's results, the lookups' journal), which is
+# why they live beside those files rather than in the web layer that calls them.
+TRANSACTION_OWNERS = {
+    "registry/db.py": {"unit_of_work", "write_with_retry"},  # the unit of work itself
+    "registry/jobs.py": {"run_job"},  # the job worker: claim, one checkpoint per chunk, end, failure
+    "registry/lookup_records.py": {"LookupRecorder.write", "replay_orphans"},  # a recorder batch, a journal
+}
+TRANSACTION_CALLS = frozenset({"unit_of_work", "write_with_retry", "commit"})
+
+
+def _transaction_calls(path: Path) -> list[tuple[str, int, str]]:
+    """(enclosing function, line, name) of every call of ``TRANSACTION_CALLS`` in ``path``; the
+    function is qualified by its class ("Class.method"), "" at module level."""
+    found = []
+
+    def visit(node: ast.AST, owner: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                visit(child, f"{owner}.{child.name}" if owner else child.name)
+                continue
+            if isinstance(child, ast.Call):
+                func = child.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                if name in TRANSACTION_CALLS:
+                    found.append((owner, child.lineno, name))
+            visit(child, owner)
+
+    visit(ast.parse(path.read_text(), str(path)), "")
+    return found
+
+
+def test_in_the_registry_only_its_entry_points_end_a_transaction():
+    """DESIGN section 2: domain functions take the session, may flush, never commit. In registry/
+    only the entry points of ``TRANSACTION_OWNERS`` open a unit of work (or commit, in the unit
+    of work itself); everything they call, and everything else, leaves that to its caller."""
+    offenders = []
+    for path in sorted((ROOT / "registry").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if "migrations" in path.relative_to(ROOT).parts:
+            continue
+        allowed = TRANSACTION_OWNERS.get(relative, set())
+        offenders += [f"{relative}:{line}: {name}() in {owner or 'the module'}"
+                      for owner, line, name in _transaction_calls(path) if owner not in allowed]
+    assert offenders == []
+
+
+def test_the_transaction_check_sees_nested_functions_and_methods(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "class Recorder:\n"
+        "    def write(self, session):\n"
+        "        with unit_of_work(session):\n"
+        "            pass\n"
+        "def run():\n"
+        "    def step(session):\n"
+        "        session.commit()\n"
+        "    db.write_with_retry(None, step)\n"
+    )
+    assert _transaction_calls(sample) == [("Recorder.write", 3, "unit_of_work"), ("run.step", 7, "commit"),
+                                          ("run", 8, "write_with_retry")]
+
+
+def test_every_writer_names_a_warehouse_actor_through_one_helper():
+    """A warehouse client is named ``warehouse:<client id>`` by ``registry.audit.warehouse_actor``
+    only; an actor spelled by hand (``f"warehouse..."``) would bring back a form a search misses."""
+    offenders = []
+    for package in ("portal", "registry", "campaigns"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.keyword) and node.arg == "actor":
+                    value = node.value
+                    start = value.values[0] if isinstance(value, ast.JoinedStr) and value.values else value
+                    if isinstance(start, ast.Constant) and str(start.value).startswith("warehouse"):
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.value.lineno}")
+    assert offenders == []
