@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from registry.db import create_database_engine, upgrade_database  # noqa: E402
 from registry.hashing import IdentifierHasher, lookup_key  # noqa: E402
+from registry.identifier_rules import key_for  # noqa: E402
 from registry.keyring import Keyring  # noqa: E402
 from registry.keys import SecretKey  # noqa: E402
 from registry.lookups import lookup_batch  # noqa: E402
@@ -48,7 +49,7 @@ def synthetic_identifiers(count: int, start: int) -> list[str]:
         body = f"{1 + i % 2}{i % 100:02d}{1 + (i // 100) % 12:02d}{1 + (i // 1200) % 95:02d}{1 + (i // 114000) % 999:03d}{1 + i % 997:03d}"
         if body[5:7] == "20":
             body = body[:5] + "21" + body[7:]
-        values.append(body + f"{97 - int(body) % 97:02d}")
+        values.append(body + key_for(body))
     return values
 
 

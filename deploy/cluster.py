@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from portal.auth.franceconnect import FRANCECONNECT_SCOPE  # noqa: E402
+from registry.identifier_rules import key_for  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 AS_ROOT = os.geteuid() == 0
 PROGRAMS = ("pg-primary", "pg-standby", "redis", "provider", "app1", "app2", "worker", "haproxy")
@@ -265,7 +266,7 @@ class Cluster:
             born = dt.date(1960, 1, 1) + dt.timedelta(days=53 * n)
             sex = 1 + n % 2
             body = f"{sex}{born.year % 100:02d}{born.month:02d}33063{100 + n:03d}"
-            nir = body + f"{97 - int(body) % 97:02d}"
+            nir = body + key_for(body)
             people.append({"sub": f"staging-citizen-{n}", "given_name": "Camille", "family_name": f"Essai{n}",
                            "gender": "male" if sex == 1 else "female", "birthdate": born.isoformat(),
                            "birthplace": "33063", "birthcountry": "99100", "acr": "eidas1", "nir": nir})

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.audit import record_event
 from registry.errors import RegistryError
+from registry.identifier_rules import key_digits, key_for
 from registry.identifiers import identifier_error
 from registry.keys import SecretKey
 from registry.models import Base, UTCDateTime, utcnow
@@ -48,7 +49,6 @@ MAX_MESSAGE_LENGTH = 5000
 MAX_GAP = 3
 _SIGNIFICANT = re.compile(r"[0-9AB]+", re.ASCII)
 _RUN = re.compile(r"[0-9AB](?:[^0-9A-Z]{0,%d}[0-9AB])*" % MAX_GAP, re.ASCII)
-_CORSICA_DIGITS = {"A": "19", "B": "18"}  # as the key reads them
 
 
 def _folded(text: str) -> str:
@@ -77,10 +77,9 @@ def _number_runs(text: str) -> Iterator[str]:
 
 def _valid_without_key(body: str) -> bool:
     """Whether 13 characters are a valid number typed without its 2-digit key."""
-    digits = body[:5] + _CORSICA_DIGITS[body[6]] + body[7:] if body[6:7] in ("A", "B") else body
-    if not digits.isdigit():
+    if not key_digits(body).isdigit():  # a letter the key cannot read
         return False
-    return identifier_error(f"{body}{97 - int(digits) % 97:02d}") is None
+    return identifier_error(body + key_for(body)) is None
 
 
 def holds_identifier(text: str | None) -> bool:

@@ -7,7 +7,8 @@ few passes over the whole batch:
 * ``normalise_many``: when the batch holds only letters, digits and the ASCII separators (nearly
   always), its identifiers are joined, cleaned and upper-cased in one string, then split again.
 * ``identifier_errors``: the 15-character values are read as one array of bytes, and the
-  structure rules and the ``mod 97`` key are checked column by column with numpy. A value the
+  structure rules and the ``mod 97`` key are checked column by column with numpy, field by field
+  as ``registry.identifier_rules.RULES`` describes them (``accepted``). A value the
   vector check does not accept goes through ``identifier_error``, which names its reason: the
   vector check only has to accept nothing that ``identifier_error`` rejects, and the property
   tests compare both paths on every kind of mistake.
@@ -29,7 +30,8 @@ from typing import Final
 
 import numpy as np
 
-from registry.identifiers import _CORSICA_DIGITS, _CORSICA_SPLIT_YEAR, identifier_error, is_synthetic, normalise_fast
+from registry.identifier_rules import RULES, Digits, Rules, merged
+from registry.identifiers import identifier_error, is_synthetic, normalise_fast
 
 # What normalise_fast reduces to removing " .-" and upper-casing: ASCII letters, digits and those
 # three separators (no other whitespace, which strip() would also remove at the ends).
@@ -39,10 +41,7 @@ _SEPARATOR: Final = "\n"  # marks where each identifier ends, when no identifier
 VECTOR_FROM: Final = 256  # identifiers; measured: the vector checks overtake near 150 to 200
 
 _ZERO: Final = ord("0")
-_A, _B = ord("A") - _ZERO, ord("B") - _ZERO  # letters as offsets from "0", like the digits
-_HIGH_WEIGHTS: Final = 10 ** np.arange(6, -1, -1, dtype=np.int32)  # 7 digits as a number
-_LOW_WEIGHTS: Final = 10 ** np.arange(5, -1, -1, dtype=np.int32)  # 6 digits as a number
-_MILLION_MOD_97: Final = 10**6 % 97
+_LOW_DIGITS: Final = 6  # the key's body is read in two parts, each within 32 bits
 
 
 def normalise_many(raws: Sequence[str]) -> list[str]:
@@ -65,7 +64,7 @@ def identifier_errors(values: Sequence[str], *, allow_test_identifiers: bool = T
     errors: list[str | None] = [None] * count
     lengths = np.fromiter(map(len, values), np.int64, count)
     rows = np.flatnonzero(lengths == 15)
-    accepted = np.zeros(count, bool)
+    accepted_rows = np.zeros(count, bool)
     if len(rows):
         # "replace" writes one "?" per character it cannot encode: offsets stay those of the
         # characters, and "?" fails every rule below
@@ -78,12 +77,12 @@ def identifier_errors(values: Sequence[str], *, allow_test_identifiers: bool = T
         # one contiguous row per character position, as offsets from "0" (other characters
         # wrap around to 208 and more)
         characters = np.ascontiguousarray(table.T) - np.uint8(_ZERO)
-        valid = _well_formed_with_key(characters)
-        accepted[rows] = valid
+        valid = accepted(characters)
+        accepted_rows[rows] = valid
         if not allow_test_identifiers:
-            for index in rows[valid & _synthetic(characters)].tolist():
+            for index in rows[valid & synthetic(characters)].tolist():
                 errors[index] = "test_identifier"
-    for index in np.flatnonzero(~accepted).tolist():
+    for index in np.flatnonzero(~accepted_rows).tolist():
         errors[index] = _one_error(values[index], allow_test_identifiers)
     return errors
 
@@ -95,39 +94,78 @@ def _one_error(value: str, allow_test_identifiers: bool) -> str | None:
     return error
 
 
-def _synthetic(characters: np.ndarray) -> np.ndarray:
-    """``is_synthetic`` of each column of ``characters`` (as in ``_well_formed_with_key``)."""
-    overseas = (characters[5] == 9) & ((characters[6] == 7) | (characters[6] == 8))
-    return (characters[8] == 9) & (overseas | (characters[7] == 9))
+def synthetic(characters: np.ndarray, rules: Rules = RULES) -> np.ndarray:
+    """``is_synthetic`` of each column of ``characters`` (as in ``accepted``): its birthplace
+    layout's ``place`` is in the layout's reserved range."""
+    chosen_elsewhere = np.zeros(characters.shape[1], bool)
+    result = np.zeros(characters.shape[1], bool)
+    for layout in sorted(rules.birthplaces, key=lambda layout: not layout.prefixes):  # the default last
+        if layout.prefixes:
+            chosen = np.zeros(characters.shape[1], bool)
+            for prefix in layout.prefixes:
+                chosen |= _spelled(characters, layout.department.start, prefix)
+            chosen_elsewhere |= chosen
+        else:
+            chosen = ~chosen_elsewhere
+        result |= chosen & _within(_number(characters, layout.place), (layout.reserved,))
+    return result
 
 
-def _well_formed_with_key(characters: np.ndarray) -> np.ndarray:
+def accepted(characters: np.ndarray, rules: Rules = RULES) -> np.ndarray:
     """For each column of ``characters`` (15 rows of uint8, one per character position, as
-    offsets from "0"), whether those 15 characters pass every rule of ``identifier_error``: the
-    structure of its expression, then the key."""
-    corsica = (characters[5] == 2) & ((characters[6] == _A) | (characters[6] == _B))
-    ok = (characters[:6].max(axis=0) <= 9) & (characters[7:].max(axis=0) <= 9) & ((characters[6] <= 9) | corsica)
+    offsets from "0"), whether those 15 characters pass every rule of ``rules`` (those of
+    ``identifier_error``): the structure, then the key."""
+    width = characters.shape[1]
+    default = rules.default_birthplace.department
+    lettered = {code: _spelled(characters, default.start, code) for code in rules.letters}
+    any_lettered = np.zeros(width, bool)
+    for rows in lettered.values():
+        any_lettered |= rows
+    ok = (characters[:default.start].max(axis=0) <= 9) & (characters[default.end:].max(axis=0) <= 9)
+    ok &= (characters[default.start:default.end].max(axis=0) <= 9) | any_lettered
     c = characters.astype(np.int16)  # every sum below stays under 2**15, whatever the characters
-    ok &= (c[0] >= 1) & (c[0] <= 4) | (c[0] == 7) | (c[0] == 8)  # sex and kind
-    month = c[3] * 10 + c[4]
-    ok &= ((month >= 1) & (month <= 12)) | ((month >= 20) & (month <= 42)) | (month >= 50)
-    department = c[5] * 10 + c[6]
-    after_department = c[7] * 100 + c[8] * 10 + c[9]
-    overseas = department * 10 + c[7]
-    metropolitan = (corsica | ((department >= 1) & (department <= 95))) & (after_department >= 1)
-    overseas_ok = ((overseas >= 971) & (overseas <= 978)) | ((overseas >= 984) & (overseas <= 989))
-    overseas_ok &= c[8] * 10 + c[9] >= 1
-    abroad = (department == 99) & (after_department >= 101)
-    ok &= metropolitan | overseas_ok | abroad
-    ok &= ~((c[1] * 10 + c[2] >= _CORSICA_SPLIT_YEAR % 100) & (department == 20))  # "20": Corsica before 1976
-    ok &= c[10] * 100 + c[11] * 10 + c[12] >= 1  # order 001-999
-    # the key: 97 - (body mod 97), the body reading "2A" as 19 and "2B" as 18; its first 7 and
-    # last 6 characters are read apart, each within 32 bits
+    for field in (rules.sex, rules.month, rules.order):
+        ok &= _within(_number(c, field), field.allowed)
+    birthplace = np.zeros(width, bool)
+    for layout in rules.birthplaces:
+        department = _within(_number(c, layout.department), layout.department.allowed) & ~any_lettered
+        for code in layout.letters:
+            department |= lettered[code]
+        birthplace |= department & _within(_number(c, layout.place), layout.place.allowed)
+    ok &= birthplace
+    old_corsica = _spelled(characters, default.start, rules.old_corsica)
+    ok &= ~(old_corsica & (_number(c, rules.year) >= rules.corsica_split_year % 100))
+    # the key: modulus - (body mod modulus), a lettered département read as its digits
     c = c.astype(np.int32)
-    key_digits = np.where(c[6] == _A, int(_CORSICA_DIGITS["A"]), int(_CORSICA_DIGITS["B"]))
-    c[5] = np.where(corsica, key_digits // 10, c[5])
-    c[6] = np.where(corsica, key_digits % 10, c[6])
-    high = _HIGH_WEIGHTS @ c[:7]
-    low = _LOW_WEIGHTS @ c[7:13]
-    ok &= 97 - (high % 97 * _MILLION_MOD_97 + low) % 97 == c[13] * 10 + c[14]
+    for code, digits in rules.letters.items():
+        for offset, digit in enumerate(digits):
+            c[default.start + offset] = np.where(lettered[code], int(digit), c[default.start + offset])
+    body, modulus = rules.key.start, rules.key_modulus
+    high = (10 ** np.arange(body - _LOW_DIGITS - 1, -1, -1, dtype=np.int32)) @ c[:body - _LOW_DIGITS]
+    low = (10 ** np.arange(_LOW_DIGITS - 1, -1, -1, dtype=np.int32)) @ c[body - _LOW_DIGITS:body]
+    ok &= modulus - (high % modulus * (10**_LOW_DIGITS % modulus) + low) % modulus == _number(c, rules.key)
     return ok
+
+
+def _number(c: np.ndarray, field: Digits) -> np.ndarray:
+    """The field read as a number in each column (any character counts, as its offset), in 16
+    bits at least."""
+    number = c[field.start].astype(np.int16) if c.dtype == np.uint8 else c[field.start]
+    for row in range(field.start + 1, field.end):
+        number = number * 10 + c[row]
+    return number
+
+
+def _within(numbers: np.ndarray, allowed: tuple[tuple[int, int], ...]) -> np.ndarray:
+    result = np.zeros(numbers.shape, bool)
+    for low, high in merged(allowed):
+        result |= (numbers == low) if low == high else (numbers >= low) & (numbers <= high)
+    return result
+
+
+def _spelled(characters: np.ndarray, start: int, text: str) -> np.ndarray:
+    """Whether the characters from ``start`` spell ``text``, in each column."""
+    result = characters[start] == ord(text[0]) - _ZERO
+    for offset, char in enumerate(text[1:], 1):
+        result &= characters[start + offset] == ord(char) - _ZERO
+    return result

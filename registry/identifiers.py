@@ -24,21 +24,18 @@ number irrelevant; then, when test numbers are refused, a synthetic number (``te
 an OID that contradicts the number's kind (``oid``) comes last, because it needs a number that is
 valid in itself.
 
+The fields, their ranges, the birthplace layouts, the Corsica rules and the key are data in
+``registry.identifier_rules.RULES``: the expression, the rule-by-rule checks and the decoding
+here are all built from that table, as are the batch checks.
+
 Synthetic numbers (``is_synthetic``, built by ``synthetic_number``) are the demonstration numbers
 of ``portal.demo`` and the sandbox's: valid numbers, key included, whose birthplace never existed,
-so that refusing them (production does) never refuses a real person. The reserved birthplaces:
-
-* born in France (metropolitan, Corsica, ``20`` before 1976): commune numbers 990 to 999. The
-  official geographic code numbers each département's communes from 001 in alphabetical order,
-  later creations taking the next free numbers; the département with the most numbers,
-  Pas-de-Calais, stops at 909 (2024), and the arrondissements of Paris, Lyon and Marseille use
-  1xx, 3xx and 2xx;
-* born overseas (97x, 98x, 2-digit communes): commune numbers 90 to 99 (the most is 62, Guyane);
-* born abroad (``99`` and an INSEE country code): country codes 990 to 999; the hundreds digit of
-  a country code is its continent, 1 to 5.
-
-The rule reads two characters, so it costs nothing next to the key check: the 9th character is
-``9``, and so is the 8th unless the number is of an overseas birth.
+so that refusing them (production does) never refuses a real person. The reserved birthplaces
+are the ``reserved`` ranges of the table's layouts: communes 990 to 999 in France (the official
+geographic code numbers each département's communes from 001, later creations taking the next
+free numbers; Pas-de-Calais stops at 909, and the arrondissements of Paris, Lyon and Marseille
+use 1xx, 3xx and 2xx), communes 90 to 99 overseas (the most is 62, Guyane), and country codes
+990 to 999 abroad (the hundreds digit of a country code is its continent, 1 to 5).
 """
 
 from __future__ import annotations
@@ -48,6 +45,8 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+from registry.identifier_rules import RULES, Rules, department_of, key_digits, key_for, pattern, well_formed_pattern
 
 OID_NIR: Final = "1.2.250.1.213.1.4.8"
 OID_NIA: Final = "1.2.250.1.213.1.4.9"
@@ -82,9 +81,6 @@ IDENTITY_REASONS: Final[dict[str, str]] = {
     ),
 }
 
-_CORSICA_SPLIT_YEAR: Final = 1976
-_CORSICA_DIGITS: Final = {"A": "19", "B": "18"}  # "2A" counts as 19 and "2B" as 18 in the key
-
 _NIR_OIDS: Final = {OID_NIR: "nir", OID_NIA: "nia", OID_TEST: "test", OID_DEMO: "demo"}
 
 # Characters removed anywhere: the space, dot and dash, plus no-break, narrow no-break, thin and
@@ -93,27 +89,17 @@ _ASCII_SEPARATORS: Final = " .-"
 _SEPARATORS: Final = _ASCII_SEPARATORS + "\u00a0\u202f\u2009\u2007\u2010\u2011\u2012\u2013"
 _DELETE: Final = str.maketrans("", "", _SEPARATORS)
 
-# The whole structure in one expression, for the fast path. Digits are spelled [0-9], never \d,
-# which would accept other scripts' digits that int() would then happily read.
-_FAST_PATTERN: Final = re.compile(
-    r"""
-    (?!.(?:7[6-9]|[89][0-9])..20)               # "20" (old Corsica) impossible after 1975
-    [123478]                                    # sex and kind
-    [0-9]{2}                                    # birth year
-    (?:0[1-9]|1[0-2]|[23][0-9]|4[0-2]|[5-9][0-9])   # month: real, unknown, or +30
-    (?:
-        (?:0[1-9]|[1-8][0-9]|9[0-5]|2[AB])           # metropolitan department
-        (?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})        #   and commune 001-999
-      | (?:97[1-8]|98[4-9])(?:0[1-9]|[1-9][0-9])    # overseas department, commune 01-99
-      | 99(?:10[1-9]|1[1-9][0-9]|[2-9][0-9]{2})     # born abroad, country 101-999
-    )
-    (?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})       # order 001-999
-    (?:0[1-9]|[1-8][0-9]|9[0-7])                # key 01-97 (the mod 97 check relies on it)
-    """,
-    re.VERBOSE | re.ASCII,
-)
+# The whole structure in one expression, for the fast path (see ``identifier_rules.pattern``).
+_FAST_PATTERN: Final = re.compile(pattern(RULES), re.ASCII)
 _fast_match = _FAST_PATTERN.fullmatch
-_WELL_FORMED: Final = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}", re.ASCII).fullmatch
+_WELL_FORMED: Final = re.compile(well_formed_pattern(RULES), re.ASCII).fullmatch
+# The one character that is a letter in a lettered département ("2A"): the fast path reads it to
+# know when the key needs the département's digits.
+_LETTER_AT: Final = RULES.default_birthplace.department.start + min(
+    index for code in RULES.letters for index, char in enumerate(code) if not char.isdigit())
+_MODULUS: Final = RULES.key_modulus
+_KEY_BASE: Final = 10**RULES.key.width
+_KEY_FACTOR: Final = (_KEY_BASE - 1) % _MODULUS
 _BIRTHDATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII).fullmatch
 
 
@@ -166,7 +152,7 @@ class Identifier:
     @property
     def department(self) -> str:
         """The birth department ("75", "2A", "974") or "99" for abroad, for the era check."""
-        return self.place_code[:3] if self.place_code[:2] in ("97", "98") else self.place_code[:2]
+        return department_of(self.place_code)
 
 
 def normalise(raw: str) -> str:
@@ -195,35 +181,34 @@ def identifier_error(normalised: str) -> str | None:
     precise rule-by-rule checks only run to name the reason of a rejection."""
     if _fast_match(normalised) is None:
         return _explain(normalised)
-    if normalised[6] > "9":  # 2A or 2B: the key reads them as 19 or 18
-        normalised = normalised[:5] + _CORSICA_DIGITS[normalised[6]] + normalised[7:]
-    # With V = 100 N + K the whole number, and K in 01..97 (enforced by the pattern):
-    # K == 97 - N mod 97  <=>  N + K = 0 (mod 97)  <=>  100 (N + K) = V + 99 K = V + 2 K = 0
-    # (mod 97), 100 being invertible mod 97. One int() of the whole string instead of two.
+    if normalised[_LETTER_AT] > "9":  # 2A or 2B: the key reads them as 19 or 18
+        normalised = key_digits(normalised)
+    # With V = 100 N + K the whole number, M = 97 and K in 01..97 (enforced by the pattern):
+    # K == M - N mod M  <=>  N + K = 0 (mod M)  <=>  100 (N + K) = V + 99 K = V + 2 K = 0
+    # (mod M), 100 being invertible mod M. One int() of the whole string instead of two.
     number = int(normalised)
-    return None if (number + 2 * (number % 100)) % 97 == 0 else "checksum"
+    return None if (number + _KEY_FACTOR * (number % _KEY_BASE)) % _MODULUS == 0 else "checksum"
 
 
 def is_synthetic(normalised: str) -> bool:
     """Whether a valid, normalised matricule is a demonstration or sandbox number: its birthplace
     is one of the reserved ones that never existed (see the module docstring). The one rule for
     both; callers check validity first (``identifier_error``), this looks at the birthplace only."""
-    if normalised[5:7] in ("97", "98"):  # overseas: a 3-digit département, a 2-digit commune
-        return normalised[8:9] == "9"
-    return normalised[7:9] == "99"
+    return RULES.birthplace_of(normalised).is_reserved(normalised)
 
 
 def synthetic_number(sex: int, birth_year_2d: int, month: int, department: str, order: int, place: int = 0) -> str:
     """A valid synthetic matricule (key included), for demonstrations and the sandbox: born in
     ``department`` ("75", "2A", "974", or "99" for abroad) at the reserved commune (or country)
     ``place`` (0 to 9: commune 990 to 999, overseas 90 to 99, country 990 to 999)."""
-    if not 0 <= place <= 9:
+    layout = RULES.birthplace(department[:2])
+    first, last = layout.reserved
+    if not 0 <= place <= last - first:
         raise ValueError("place is one of the 10 reserved birthplaces, 0 to 9")
-    commune = f"9{place}" if department[:2] in ("97", "98") else f"99{place}"
+    commune = f"{first + place:0{layout.place.width}d}"
     body = f"{sex}{birth_year_2d:02d}{month:02d}{department}{commune}{order:03d}"
-    digits = body[:5] + _CORSICA_DIGITS[body[6]] + body[7:] if body[6] in _CORSICA_DIGITS else body
-    value = f"{body}{97 - int(digits) % 97:02d}"
-    if len(value) != 15 or identifier_error(value) is not None or not is_synthetic(value):
+    value = body + key_for(body)
+    if len(value) != RULES.length or identifier_error(value) is not None or not is_synthetic(value):
         raise ValueError("these parts do not make a valid synthetic number")
     return value
 
@@ -279,71 +264,50 @@ def check_birthdate(identifier: Identifier, birthdate: str | _dt.date) -> None:
 def _key_matches(value: str) -> bool:
     """The key check as the rule states it, on a well-formed value (only 2A/2B hold letters).
     The fast path uses an equivalent formula; the tests hold the two to the same answers."""
-    body = value[:13]
-    if value[6] > "9":
-        body = value[:5] + _CORSICA_DIGITS[value[6]] + value[7:13]
-    return 97 - int(body) % 97 == int(value[13:])
+    return key_for(value) == value[RULES.key.start:]
 
 
-def _month_of(code: int) -> int | None:
-    """The real birth month behind the month code, or None when the code says unknown."""
-    if 1 <= code <= 12:
-        return code
-    if 31 <= code <= 42:
-        return code - 30
-    return None
-
-
-def _explain(value: str) -> str | None:
-    """The precise rules, one by one in the documented order: the first that fails names the
-    reason; None when all pass. Both public paths rely on this for their reason codes."""
+def _explain(value: str, rules: Rules = RULES) -> str | None:
+    """The precise rules of ``rules``, one by one in the documented order: the first that fails
+    names the reason; None when all pass. Both public paths rely on this for their reason codes."""
     if not value:
         return "empty"
-    if len(value) != 15:
+    if len(value) != rules.length:
         return "length"
-    if _WELL_FORMED(value) is None:
+    well_formed = _WELL_FORMED if rules is RULES else re.compile(well_formed_pattern(rules), re.ASCII).fullmatch
+    if well_formed(value) is None:
         return "format"
-    if value[0] not in "123478":
-        return "sex"
-    month = int(value[3:5])
-    if not (1 <= month <= 12 or 20 <= month <= 42 or month >= 50):
-        return "month"
-    department = value[5:7]
-    if department in ("97", "98"):
-        overseas = int(value[5:8])
-        if not (971 <= overseas <= 978 or 984 <= overseas <= 989):
-            return "department"
-        if value[8:10] == "00":
-            return "commune"
-    elif department == "99":
-        if int(value[7:10]) <= 100:
-            return "country"
-    else:
-        if department in ("00", "96"):
-            return "department"
-        if department == "20" and int(value[1:3]) >= _CORSICA_SPLIT_YEAR % 100:
-            return "department"
-        if value[7:10] == "000":
-            return "commune"
-    if value[10:13] == "000":
-        return "order"
-    if not _key_matches(value):
-        return "checksum"
+    for field in (rules.sex, rules.month):
+        if not field.accepts(int(value[field.start:field.end])):
+            return field.reason
+    layout = rules.birthplace_of(value)
+    department = value[layout.department.start:layout.department.end]
+    if department not in layout.letters:
+        if not layout.department.accepts(int(department)):
+            return layout.department.reason
+        if department == rules.old_corsica and int(value[rules.year.start:rules.year.end]) >= rules.corsica_split_year % 100:
+            return layout.department.reason
+    for field in (layout.place, rules.order):
+        if not field.accepts(int(value[field.start:field.end])):
+            return field.reason
+    if key_for(value, rules) != value[rules.key.start:]:
+        return rules.key.reason
     return None
 
 
 def _decode(value: str) -> Identifier:
     """Read the fields of a value that passed every rule."""
-    sex_digit = value[0]
+    sex = RULES.sexes[value[RULES.sex.start]]
+    place = slice(RULES.default_birthplace.department.start, RULES.order.start)
     return Identifier(
         value=value,
-        kind="nia" if sex_digit in "78" else "nir",
-        sex="male" if sex_digit in "137" else "female",
-        pending_registration=sex_digit in "34",
-        birth_year_2d=int(value[1:3]),
-        birth_month=_month_of(int(value[3:5])),
-        place_code=value[5:10],
-        born_abroad=value[5:7] == "99",
+        kind=sex.kind,
+        sex=sex.sex,
+        pending_registration=sex.pending_registration,
+        birth_year_2d=int(value[RULES.year.start:RULES.year.end]),
+        birth_month=RULES.month_of(int(value[RULES.month.start:RULES.month.end])),
+        place_code=value[place],
+        born_abroad=RULES.birthplace_of(value).name == "abroad",
     )
 
 
@@ -371,7 +335,7 @@ def _check_birth(identifier: Identifier, year: int, month: int | None) -> None:
     if month is not None and identifier.birth_month is not None and month != identifier.birth_month:
         raise IdentityMismatch("birth_month_mismatch")
     department = identifier.department
-    if (department in ("2A", "2B") and year < _CORSICA_SPLIT_YEAR) or (
-        department == "20" and year >= _CORSICA_SPLIT_YEAR
+    if (department in RULES.letters and year < RULES.corsica_split_year) or (
+        department == RULES.old_corsica and year >= RULES.corsica_split_year
     ):
         raise IdentityMismatch("department_era_mismatch")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from registry.identifier_rules import department_of
 from registry.identifiers import Identifier, IdentityMismatch, check_identity
 
 FRANCE = "99100"
@@ -54,10 +55,6 @@ class Proof:
     unverifiable: str | None = None
 
 
-def _department(place: str) -> str:
-    return place[:3] if place[:2] in ("97", "98") else place[:2]
-
-
 def _city_of(place: str) -> str:
     """The city code when ``place`` is an arrondissement of Paris, Lyon or Marseille (or the city)."""
     for city, (department, first, last) in _ARRONDISSEMENTS.items():
@@ -85,7 +82,7 @@ def prove_person(identifier: Identifier, claims: IdentityClaims) -> Proof:
     elif country and country != FRANCE:
         raise IdentityMismatch("birth_country_mismatch")
     if not identifier.born_abroad and birthplace:
-        number_department, claimed_department = _department(place), _department(birthplace)
+        number_department, claimed_department = department_of(place), department_of(birthplace)
         corsica_before_split = number_department == "20" and claimed_department in ("2A", "2B")
         if number_department != claimed_department and not corsica_before_split:
             raise IdentityMismatch("birth_department_mismatch")
