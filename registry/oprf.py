@@ -1,10 +1,11 @@
 """RFC 9497 OPRF outputs of identifiers (ristretto255-SHA512), computed at filing time.
 
-Why now: a later lookup mode lets a warehouse learn which of its patients opposed without the
-registry ever seeing its cohort. The warehouse will blind its identifiers, the registry will
-evaluate them under this key and prove it did so (a DLEQ proof), and the warehouse will test the
-unblinded outputs against the outputs stored here. Since the registry keeps no raw identifier,
-those outputs must be computed when the identifier passes through, at filing.
+Why at filing: the private lookup mode (``/api/v1/private/...``) lets a warehouse learn which of
+its patients opposed without the registry ever seeing its cohort. The warehouse blinds its
+identifiers, the registry evaluates them under this key and proves it did so (a DLEQ proof,
+``evaluate_blinded``), and the warehouse tests the unblinded outputs against the filter of the
+outputs stored here (``registry.opposition_filter``). Since the registry keeps no raw
+identifier, those outputs must be computed when the identifier passes through, at filing.
 
 We compute the protocol's *verifiable* variant (VOPRF, mode 0x01). RFC 9497 puts the mode into
 the hash-to-group domain separation tag, so base-mode (0x00) outputs could never match what a
@@ -45,7 +46,7 @@ class OprfEvaluator:
 
     @property
     def public_key(self) -> bytes:
-        """The serialised public key, which warehouses will use to verify proofs."""
+        """The serialised public key, with which warehouses verify the proofs."""
         return bytes(self._evaluator.public_key.serialize())
 
     def output(self, normalised: str) -> bytes:

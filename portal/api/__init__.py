@@ -66,6 +66,11 @@ def _no_automatic_options():
     return None
 
 
+# Flask-Limiter's app-wide hooks (before a request, after it, at its teardown), which the API's
+# calls skip (``pages_only``); fewer found means a new Flask-Limiter moved them.
+LIMITER_HOOKS = 3
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("API_RATE_LIMIT", "1200 per minute")
     app.config.setdefault("API_TOKEN_LIFETIME", 900)
@@ -82,7 +87,7 @@ def init_app(app: Flask) -> None:
     from portal.api import auth, jobs, pages_only, private, queue, quota, records, transparency_log, views  # noqa: F401  (the views register on ``bp``)
     from portal.extensions import csrf
 
-    if pages_only.skip_on_api_calls(app) != 3:
+    if pages_only.skip_on_api_calls(app) != LIMITER_HOOKS:
         app.logger.warning("the pages' rate limiter hooks were not all found: API calls run them too")
     auth.init_app(app)
     records.init_app(app)
