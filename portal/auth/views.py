@@ -11,7 +11,8 @@ from registry.accounts import account_for_login
 from registry.db import write_with_retry
 
 from portal.auth import IDENTITY_KEY
-from portal.auth.franceconnect import LoginRefused, franceconnect, login_available, random_token
+from portal.auth.franceconnect import franceconnect, login_available
+from portal.auth.oidc import LoginRefused, random_token
 from portal.database import db
 from portal.redirects import safe_next
 from portal.sessions import end_session
