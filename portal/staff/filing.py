@@ -16,18 +16,14 @@ citizen's (``portal.receipts``); both name the agent by role, never by account.
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
-from sqlalchemy import select
-
+from registry.counter_receipts import agent_version, representative_request
 from registry.daily_filings import paris_day
 from registry.db import Abandon, unit_of_work
 from registry.errors import NoActiveOpposition, NothingChosen
 from registry.identifiers import IdentityMismatch, InvalidIdentifier, check_identity, parse_identifier
-from registry.models import AuditEvent, OppositionVersion, utcnow
-from registry.oppositions import is_receipt_reference
+from registry.models import OppositionVersion, utcnow
 from registry.ownership import (
     EVIDENCE,
     REPRESENTATIVES,
@@ -173,12 +169,7 @@ EFFECTIVE_AT_FORMAT = "d MMMM y HH:mm"
 
 def _agent_version_or_404(reference: str) -> OppositionVersion:
     """A version an agent wrote (any other reference is unknown here)."""
-    if not is_receipt_reference(reference):
-        abort(404)
-    version = db.session().scalars(
-        select(OppositionVersion).where(OppositionVersion.receipt_reference == reference,
-                                        OppositionVersion.actor == "agent")
-    ).one_or_none()
+    version = agent_version(db.session(), reference)
     if version is None:
         abort(404)
     return version
@@ -190,15 +181,6 @@ def _agent_role(reference: str | None) -> str:
     account = get_account(db.session(), int(account_id)) if account_id.isdigit() else None
     label = str(ROLE_LABELS.get(account.role, ROLE_LABELS["agent"]) if account else ROLE_LABELS["agent"])
     return label[:1].upper() + label[1:]
-
-
-def _representative(version: OppositionVersion) -> dict:
-    """Who asked for a child or a protected adult, and what the agent checked, from the filing's
-    audit event (the version keeps whom it was for only)."""
-    if version.proxy_for is None or version.audit_seq is None:
-        return {}
-    details = db.session().scalar(select(AuditEvent.details).where(AuditEvent.seq == version.audit_seq))
-    return json.loads(details) if details else {}
 
 
 def receipt_facts(version: OppositionVersion) -> dict:
@@ -214,7 +196,7 @@ def receipt_facts(version: OppositionVersion) -> dict:
         title = _("Opposition enregistrée")
     rows = [(_("Demande"), title)]
     if version.proxy_for:
-        asked = _representative(version)
+        asked = representative_request(db.session(), version)
         rows.append((_("Personne concernée"), str(PROXY_KIND_LABELS[version.proxy_for])))
         if asked.get("representative") in REPRESENTATIVE_LABELS:
             rows.append((_("Demande faite par son représentant"), str(REPRESENTATIVE_LABELS[asked["representative"]])))
