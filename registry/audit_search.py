@@ -56,7 +56,11 @@ def actor_forms(session: Session, actor: str) -> list[str]:
     found = session.execute(select(Warehouse.id, Warehouse.client_id).where(which)).first()
     if found is None:
         return [actor]
-    number, client_id = found
+    return warehouse_actor_forms(*found)
+
+
+def warehouse_actor_forms(number: int, client_id: str) -> list[str]:
+    """The three forms a warehouse's events may carry: the current one first."""
     return [warehouse_actor(client_id), f"{_OLD_WAREHOUSE_ACTOR}{number}", f"{WAREHOUSE_ACTOR}{number}"]
 
 

@@ -5,7 +5,7 @@ report is what the board can show); and the board's actions on them (create, rot
 disable), whose secrets come back once and are never stored.
 
 Activity is read from the audit trail, where every API call is recorded with the actor
-``warehouse:<client id>``. Like every service here, these functions take the session and never
+``warehouse:<client id>`` (older events name the warehouse by its number: both are counted). Like every service here, these functions take the session and never
 commit: the board's request does.
 """
 
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.audit import warehouse_actor
+from registry.audit_search import warehouse_actor_forms
 from registry.models import AuditEvent, utcnow
 from registry.private_quota import latest_acknowledgements
 from registry.warehouses import Warehouse, create_warehouse, disable_warehouse, rotate_secret
@@ -53,9 +55,11 @@ class ClientSummary:
 def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_DAYS):
     """Per client: the time of its latest API call, and per day over ``days`` days its calls and
     the identifiers they checked (the ``calls`` and ``identifiers`` counts each lookup event records)."""
-    actors = {f"warehouse:{client_id}": client_id for client_id in client_ids}
-    if not actors:
+    if not client_ids:
         return {}
+    numbers = session.execute(select(Warehouse.id, Warehouse.client_id).where(Warehouse.client_id.in_(client_ids)))
+    actors = {warehouse_actor(client_id): client_id for client_id in client_ids}
+    actors.update({form: client_id for number, client_id in numbers for form in warehouse_actor_forms(number, client_id)})
     last = dict(session.execute(
         select(AuditEvent.actor, func.max(AuditEvent.occurred_at))
         .where(AuditEvent.actor.in_(actors), AuditEvent.action.startswith("api."))
@@ -73,10 +77,18 @@ def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_D
         day[0] += calls if isinstance(calls, int) else 1
         identifiers = values.get("identifiers", 0)
         day[1] += identifiers if isinstance(identifiers, int) else 0
-    return {
-        client_id: (last.get(actor), [(d, c, n) for d, (c, n) in sorted(per_day.get(actor, {}).items())])
-        for actor, client_id in actors.items()
-    }
+    activity: dict[str, tuple[dt.datetime | None, dict[dt.date, list[int]]]] = {c: (None, {}) for c in client_ids}
+    for actor, client_id in actors.items():  # the client's events under each of its actor forms
+        latest, days_seen = activity[client_id]
+        if last.get(actor) is not None and (latest is None or last[actor] > latest):
+            latest = last[actor]
+        for d, (c, n) in per_day.get(actor, {}).items():
+            total = days_seen.setdefault(d, [0, 0])
+            total[0] += c
+            total[1] += n
+        activity[client_id] = (latest, days_seen)
+    return {client_id: (latest, [(d, c, n) for d, (c, n) in sorted(days_seen.items())])
+            for client_id, (latest, days_seen) in activity.items()}
 
 
 def list_clients(session: Session) -> list[ClientSummary]:

@@ -59,3 +59,17 @@ def test_a_search_by_a_warehouse_finds_its_events_in_every_form_and_no_other_war
 def test_any_other_actor_is_searched_as_it_is(session, actor):
     assert actor_forms(session, actor) == [actor]
     search_events(session, AuditFilter(actor=actor))
+
+
+def test_the_compliance_board_counts_a_warehouses_calls_under_every_form(session):
+    from registry.warehouse_clients import api_activity
+
+    mine, other = warehouse(session, "CHU A"), warehouse(session, "CHU B")
+    for actor, identifiers in ((f"warehouse:{mine.client_id}", 40), (f"warehouse_id:{mine.id}", 2),
+                               (f"warehouse:{mine.id}", 3), (f"warehouse:{other.client_id}", 500)):
+        record_event(session, action="api.lookup", actor=actor, details={"calls": 1, "identifiers": identifiers})
+    activity = api_activity(session, [mine.client_id, other.client_id])
+    (last, days), (other_last, other_days) = activity[mine.client_id], activity[other.client_id]
+    assert [(calls, identifiers) for _, calls, identifiers in days] == [(3, 45)]
+    assert [(calls, identifiers) for _, calls, identifiers in other_days] == [(1, 500)]
+    assert last is not None and other_last is not None
