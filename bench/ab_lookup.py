@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api_throughput import (BATCH, BIN, ROOT, _wrk_post, batches_script, free_port,  # noqa: E402
-                                  queries, server_env, wait_up, wrk)
+from bench.api_throughput import (BATCH, BIN, ROOT, _wrk_post, batches_script, database_urls,  # noqa: E402
+                                  free_port, queries, server_env, wait_up, wrk)
 
 import requests  # noqa: E402
 
@@ -121,26 +121,8 @@ def main() -> None:
     trees = {"base": worktree, "head": ROOT}
     try:
         for name in args.engines.split(","):
-            cluster = None
-            try:
-                if name == "postgresql":
-                    from tests.postgres_cluster import PostgresCluster, find_pg_bin
-
-                    cluster = PostgresCluster(find_pg_bin())
-                    cluster.start()
-                    admin = cluster.url()
-                    import psycopg
-
-                    with psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
-                        for label in trees:
-                            c.execute(f"CREATE DATABASE ab_{label}")
-                    urls = {label: cluster.url(f"ab_{label}") for label in trees}
-                else:
-                    urls = {label: f"sqlite:///{folder}/{label}.db" for label in trees}
-                run_engine(name, urls, trees, args, folder)
-            finally:
-                if cluster:
-                    cluster.stop()
+            with database_urls(name, folder, [f"ab_{label}" for label in trees]) as urls:
+                run_engine(name, {label: urls[f"ab_{label}"] for label in trees}, trees, args, folder)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)

@@ -21,6 +21,7 @@ One identifier in 20 of the queries is opposed, one in 10 written with spaces, o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -268,6 +269,28 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
                 process.wait()
 
 
+@contextlib.contextmanager
+def database_urls(engine: str, folder: Path, names: list[str]):
+    """One empty database per name on ``engine``: SQLite files in ``folder``, or databases of a
+    throwaway PostgreSQL cluster stopped on leaving."""
+    if engine != "postgresql":
+        yield {name: f"sqlite:///{folder}/{name}.db" for name in names}
+        return
+    import psycopg
+
+    from tests.postgres_cluster import PostgresCluster, find_pg_bin
+
+    cluster = PostgresCluster(find_pg_bin())
+    cluster.start()
+    try:
+        with psycopg.connect(cluster.url().replace("postgresql+psycopg", "postgresql"), autocommit=True) as admin:
+            for name in names:
+                admin.execute(f"CREATE DATABASE {name}")
+        yield {name: cluster.url(name) for name in names}
+    finally:
+        cluster.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5_000_000)
@@ -281,20 +304,10 @@ def main() -> None:
         raise SystemExit("(b) needs wrk: apt-get install wrk")
     for name in args.engines.split(","):
         folder = Path(tempfile.mkdtemp(prefix="registre-bench-"))
-        cluster = None
         try:
-            if name == "postgresql":
-                from tests.postgres_cluster import PostgresCluster, find_pg_bin
-
-                cluster = PostgresCluster(find_pg_bin())
-                cluster.start()
-                url = cluster.url()
-            else:
-                url = f"sqlite:///{folder}/bench.db"
-            run_engine(name, url, args, folder)
+            with database_urls(name, folder, ["bench"]) as urls:
+                run_engine(name, urls["bench"], args, folder)
         finally:
-            if cluster:
-                cluster.stop()
             shutil.rmtree(folder, ignore_errors=True)
 
 

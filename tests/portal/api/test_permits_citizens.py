@@ -46,7 +46,7 @@ def marie_under_permits(app) -> None:
 
 
 @pytest.mark.parametrize("prefix", ["", "/en"])
-def test_the_proved_person_sees_the_permit_and_the_exception_apart(app, client, prefix):
+def test_the_proved_person_sees_the_permit_and_the_exception_apart_also_in_the_history(app, client, prefix):
     marie, *_ = stranger_files_for_marie(app, client)
     marie_under_permits(app)
     page = marie.get(f"{prefix}/mon-espace").get_data(as_text=True)
@@ -56,15 +56,9 @@ def test_the_proved_person_sees_the_permit_and_the_exception_apart(app, client, 
     assert DECISION in exceptions and "Règlement (UE) 2025/327" in exceptions and EXC_TITLE.replace("'", "&#39;") in exceptions
     assert 'href="https://example.org/hdh-exc"' in exceptions
     assert "autorisations-d-acces" in page
-
-
-@pytest.mark.parametrize("prefix", ["", "/en"])
-def test_the_history_lists_the_exception_in_a_row_group_of_its_own(app, client, prefix):
-    marie, *_ = stranger_files_for_marie(app, client)
-    marie_under_permits(app)
-    page = marie.get(f"{prefix}/mon-espace").get_data(as_text=True)
-    receipts, _, exceptions = page.partition('id="historique-exceptions"')
-    rows = exceptions.split("</tbody>")[0]
+    # the history too lists the exception, in a row group of its own
+    receipts, _, history = page.partition('id="historique-exceptions"')
+    rows = history.split("</tbody>")[0]
     assert f'data-exception="{DECISION}"' in rows and "2025/327" in rows and "HDH-EXC" in rows and WAREHOUSE in rows
     assert "HDH-OK" not in rows  # an ordinary permit is no exception
     assert ("History" if prefix else "Historique") in receipts.rpartition("<table>")[0].rpartition("<h4")[2]
