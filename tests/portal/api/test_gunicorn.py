@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -41,12 +42,14 @@ def test_two_gunicorn_workers_answer_concurrent_lookups_and_keep_the_audit_chain
                                "wsgi:app"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):  # wait for the server to listen (no assertion on time)
+        for _ in range(1200):  # wait for the server to listen, however busy the machine (no time asserted)
             try:
                 requests.get(base + "/api/v1/health", timeout=5)
                 break
             except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
+        else:
+            pytest.fail("the server never listened")
 
         def calls(_):
             with requests.Session() as session:
