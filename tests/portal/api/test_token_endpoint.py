@@ -133,17 +133,27 @@ def test_the_token_limit_is_counted_once_for_every_gunicorn_worker_in_the_shared
         else:
             pytest.fail("the server never listened")
 
+        resets = []
+
         def wrong_secret(_):
-            with requests.Session() as fresh:  # a connection of its own: both workers take some
-                return fresh.post(base + "/api/v1/token", data={"grant_type": "client_credentials"},
-                                  auth=(warehouse["client_id"], "wrong"), timeout=60).status_code
+            for _ in range(3):
+                with requests.Session() as fresh:  # a connection of its own: both workers take some
+                    try:
+                        return fresh.post(base + "/api/v1/token", data={"grant_type": "client_credentials"},
+                                          auth=(warehouse["client_id"], "wrong"), timeout=60).status_code
+                    except requests.ConnectionError as error:  # seen once in a loaded full run: asked again
+                        resets.append(type(error).__name__)
+            return None
 
         with ThreadPoolExecutor(8) as pool:  # more at once than one sync worker can take
-            statuses = sorted(pool.map(wrong_secret, range(8)))
+            statuses = sorted(pool.map(wrong_secret, range(8)), key=str)
     finally:
         server.terminate()
         errors = server.communicate(timeout=60)[1].decode(errors="replace")
-    assert statuses == [401] * 5 + [429] * 3, errors[-2000:]
+    if not resets:
+        assert statuses == [401] * 5 + [429] * 3, errors[-2000:]
+    else:  # a reset request may have been counted before its answer was lost: never more than 5 pass
+        assert statuses.count(401) <= 5 and statuses.count(429) == 8 - statuses.count(401), (resets, errors[-2000:])
 
 
 def test_an_unknown_or_disabled_client_costs_one_argon2_check_and_reads_as_a_wrong_secret(live, counting_hasher):
