@@ -60,35 +60,31 @@ def api_activity(session: Session, client_ids: list[str], days: int = ACTIVITY_D
     numbers = session.execute(select(Warehouse.id, Warehouse.client_id).where(Warehouse.client_id.in_(client_ids)))
     actors = {warehouse_actor(client_id): client_id for client_id in client_ids}
     actors.update({form: client_id for number, client_id in numbers for form in warehouse_actor_forms(number, client_id)})
-    last = dict(session.execute(
+    last: dict[str, dt.datetime] = {}  # per client, whichever form its events carry
+    for actor, occurred_at in session.execute(
         select(AuditEvent.actor, func.max(AuditEvent.occurred_at))
         .where(AuditEvent.actor.in_(actors), AuditEvent.action.startswith("api."))
         .group_by(AuditEvent.actor)
-    ).all())
+    ):
+        client_id = actors[actor]
+        if client_id not in last or occurred_at > last[client_id]:
+            last[client_id] = occurred_at
     since = utcnow() - dt.timedelta(days=days)
     per_day: dict[str, dict[dt.date, list[int]]] = {}
     for actor, occurred_at, details in session.execute(
         select(AuditEvent.actor, AuditEvent.occurred_at, AuditEvent.details)
         .where(AuditEvent.actor.in_(actors), AuditEvent.action.startswith("api."), AuditEvent.occurred_at >= since)
     ):
-        day = per_day.setdefault(actor, {}).setdefault(occurred_at.date(), [0, 0])
+        day = per_day.setdefault(actors[actor], {}).setdefault(occurred_at.date(), [0, 0])
         values = json.loads(details or "{}")
         calls = values.get("calls", 1)  # lookups are audited in groups, with their number of calls
         day[0] += calls if isinstance(calls, int) else 1
         identifiers = values.get("identifiers", 0)
         day[1] += identifiers if isinstance(identifiers, int) else 0
-    activity: dict[str, tuple[dt.datetime | None, dict[dt.date, list[int]]]] = {c: (None, {}) for c in client_ids}
-    for actor, client_id in actors.items():  # the client's events under each of its actor forms
-        latest, days_seen = activity[client_id]
-        if last.get(actor) is not None and (latest is None or last[actor] > latest):
-            latest = last[actor]
-        for d, (c, n) in per_day.get(actor, {}).items():
-            total = days_seen.setdefault(d, [0, 0])
-            total[0] += c
-            total[1] += n
-        activity[client_id] = (latest, days_seen)
-    return {client_id: (latest, [(d, c, n) for d, (c, n) in sorted(days_seen.items())])
-            for client_id, (latest, days_seen) in activity.items()}
+    return {
+        client_id: (last.get(client_id), [(d, c, n) for d, (c, n) in sorted(per_day.get(client_id, {}).items())])
+        for client_id in client_ids
+    }
 
 
 def list_clients(session: Session) -> list[ClientSummary]:
