@@ -10,8 +10,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,12 +30,12 @@ from portal.operations.json_logs import JsonHandler
 from registry.db import alembic_config, create_database_engine
 from registry.jobs import LookupJob
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.gunicorn_server import Gunicorn
+from tests.oidc_provider import free_port
 from tests.portal.api.conftest import api_app, auth, live, warehouse  # noqa: F401  (shared fixtures)
-from tests.portal.api.test_gunicorn import free_port
 from tests.portal.api.test_jobs import cohort_file, upload
 from tests.portal.api.test_lookup import FREE, OPPOSED, file, lookup
 
-ROOT = Path(__file__).resolve().parents[2]
 JOB_ID = "0b7e1c8e-4a55-4d2f-9c3e-7f1f2d6a9b10"
 
 
@@ -341,23 +339,12 @@ def _requests_by_process(folder: Path, route: str) -> dict[int, float]:
 def test_gunicorn_workers_metrics_are_summed_and_a_dead_workers_live_gauge_dropped(database_url, tmp_path):
     folder = tmp_path / "prometheus"
     folder.mkdir()
-    port = free_port()
     env = {**os.environ, "REGISTRE_DATABASE_URL": database_url, "REGISTRE_INSTANCE_PATH": str(tmp_path / "gunicorn"),
            "REGISTRE_IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "REGISTRE_OPRF_KEY": TEST_OPRF_KEY,
            "PROMETHEUS_MULTIPROC_DIR": str(folder)}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "wsgi:app"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
     route = "/api/v1/purposes"
-    try:
-        for _ in range(1200):  # wait for the server to listen, however busy the machine (no time asserted)
-            try:
-                requests.get(base + "/livez", timeout=5)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server never listened")
+    with Gunicorn(env, ready="/livez") as server:
+        base = server.url
         sent = 0
         with ThreadPoolExecutor(8) as pool:
             for _ in range(50):  # until both workers have served some (the kernel chooses)
@@ -383,7 +370,5 @@ def test_gunicorn_workers_metrics_are_summed_and_a_dead_workers_live_gauge_dropp
         assert not live_gauge.exists()
         after = requests.get(base + "/metrics", timeout=30).text
         assert value(after, "registre_http_requests_total", route=route, method="GET", status="200") == sent
-    finally:
-        server.terminate()
-        errors = server.communicate(timeout=60)[1].decode(errors="replace")
-    assert "Traceback" not in errors, errors[-2000:]
+        server.stop()
+        assert "Traceback" not in server.errors(), server.errors()[-2000:]

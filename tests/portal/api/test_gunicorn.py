@@ -4,14 +4,8 @@ the lookups' grouped records are all written by the time the workers exit."""
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
 import requests
 from sqlalchemy import select
 
@@ -19,37 +13,19 @@ from portal.database import db
 from registry.audit import verify_chain
 from registry.models import AuditEvent
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.gunicorn_server import Gunicorn
 from tests.portal.api.test_lookup import FREE, OPPOSED, file
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_two_gunicorn_workers_answer_concurrent_lookups_and_keep_the_audit_chain_whole(
         api_app, database_url, tmp_path, live):
     file(database_url, OPPOSED)
     credentials = live.create_warehouse("EDS concurrent")
-    port = free_port()
     env = {**os.environ, "REGISTRE_DATABASE_URL": database_url, "REGISTRE_INSTANCE_PATH": str(tmp_path / "gunicorn"),
            "REGISTRE_IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "REGISTRE_OPRF_KEY": TEST_OPRF_KEY,
            "REGISTRE_API_RATE_LIMIT": "100000 per minute"}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "wsgi:app"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(1200):  # wait for the server to listen, however busy the machine (no time asserted)
-            try:
-                requests.get(base + "/api/v1/health", timeout=5)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server never listened")
+    with Gunicorn(env) as server:
+        base = server.url
 
         def calls(_):
             with requests.Session() as session:
@@ -63,10 +39,8 @@ def test_two_gunicorn_workers_answer_concurrent_lookups_and_keep_the_audit_chain
 
         with ThreadPoolExecutor(8) as pool:
             statuses = [s for batch in pool.map(calls, range(8)) for s in batch]
-    finally:
-        server.terminate()
-        errors = server.communicate(timeout=60)[1].decode(errors="replace")
-    assert statuses == [200] * 88, errors[-2000:]
+        server.stop()
+        assert statuses == [200] * 88, server.errors()[-2000:]
     with api_app.app_context():
         report = verify_chain(db.session())
         lookups = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "api.lookup")).all()

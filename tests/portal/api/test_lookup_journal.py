@@ -4,10 +4,6 @@ Over real HTTP on both engines."""
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,47 +15,19 @@ from registry.audit import verify_chain
 from registry.models import AuditEvent
 from registry.transparency import OppositionApplied
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
-from tests.portal.api.test_gunicorn import free_port
+from tests.gunicorn_server import Gunicorn
 from tests.portal.api.test_lookup import FREE, OPPOSED, file, wait_until
-
-ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.db
 
 
-class Node:
-    """A gunicorn node (2 workers) in its own process group, so that it can be killed whole."""
-
-    def __init__(self, database_url: str, folder: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "REGISTRE_ENV_NAME": "development", "REGISTRE_DATABASE_URL": database_url,
-                    "REGISTRE_INSTANCE_PATH": str(folder / "instance"),
-                    "REGISTRE_IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "REGISTRE_OPRF_KEY": TEST_OPRF_KEY,
-                    "REGISTRE_API_RATE_LIMIT": "100000 per minute",
-                    "REGISTRE_API_RECORD_INTERVAL": "3600",  # held in memory: only the journal has them
-                    "REGISTRE_API_RECORD_JOURNAL": str(folder / "journal")}
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        for _ in range(600):  # wait for it to listen (no assertion on time)
-            try:
-                requests.get(self.url + "/api/v1/health", timeout=5)
-                return
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=60)
+def journaled_node(database_url: str, folder: Path) -> Gunicorn:
+    """A gunicorn node (2 workers) whose lookups' records are held in memory: only the journal has them."""
+    return Gunicorn({**os.environ, "REGISTRE_ENV_NAME": "development", "REGISTRE_DATABASE_URL": database_url,
+                     "REGISTRE_INSTANCE_PATH": str(folder / "instance"),
+                     "REGISTRE_IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "REGISTRE_OPRF_KEY": TEST_OPRF_KEY,
+                     "REGISTRE_API_RATE_LIMIT": "100000 per minute", "REGISTRE_API_RECORD_INTERVAL": "3600",
+                     "REGISTRE_API_RECORD_JOURNAL": str(folder / "journal")})
 
 
 def lookup_events(app):
@@ -76,7 +44,7 @@ def applied(app) -> int:
 def test_records_held_by_a_node_killed_outright_are_written_by_its_next_start(api_app, live, database_url, tmp_path):
     file(database_url, OPPOSED)
     credentials = live.create_warehouse("EDS kill -9")
-    node = Node(database_url, tmp_path)
+    node = journaled_node(database_url, tmp_path)
     node.start()
     try:
         token = requests.post(node.url + "/api/v1/token", data={"grant_type": "client_credentials"}, timeout=60,
@@ -102,7 +70,7 @@ def test_records_held_by_a_node_killed_outright_are_written_by_its_next_start(ap
         assert applied(api_app) == 1
         assert wait_until(lambda: not list((tmp_path / "journal").glob("*.jsonl")))
     finally:
-        node.stop()
+        node.close()
     assert sum(event["calls"] for event in lookup_events(api_app)) == 12  # a clean stop adds nothing
     with api_app.app_context():
         assert verify_chain(db.session()).ok

@@ -9,12 +9,8 @@ Line 9 (a database that cannot answer, and the methods the API does not take) is
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,12 +18,11 @@ from argon2 import PasswordHasher
 
 from registry.warehouses import use_secret_hasher
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
+from tests.gunicorn_server import Gunicorn
 from tests.portal.api.conftest import LiveServer, make_api_app
-from tests.portal.api.test_gunicorn import free_port
 from tests.redis_server import redis_url  # noqa: F401  (fixture)
 
 PROBLEM = "application/problem+json"
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def ask_token(base, client_id, secret, scope=None, forwarded=None, post=False):
@@ -115,24 +110,12 @@ def test_the_token_limit_is_counted_once_for_every_gunicorn_worker_in_the_shared
     """Two worker processes (as two app nodes) count in the limiter's Redis: the sixth wrong
     secret is refused whichever worker takes it."""
     warehouse = live.create_warehouse("EDS")
-    port = free_port()
     env = {**os.environ, "REGISTRE_DATABASE_URL": database_url, "REGISTRE_INSTANCE_PATH": str(tmp_path / "gunicorn"),
            "REGISTRE_IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "REGISTRE_OPRF_KEY": TEST_OPRF_KEY,
            "REGISTRE_SECRET_KEY": "token-limit-secret", "REGISTRE_RATELIMIT_STORAGE_URI": redis_url,
            "REGISTRE_TOKEN_RATE_LIMIT": "5 per minute"}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(1200):  # wait for the server to listen, however busy the machine (no time asserted)
-            try:
-                requests.get(base + "/api/v1/purposes", timeout=5)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server never listened")
-
+    with Gunicorn(env, ready="/api/v1/purposes") as server:
+        base = server.url
         resets = []
 
         def wrong_secret(_):
@@ -147,9 +130,8 @@ def test_the_token_limit_is_counted_once_for_every_gunicorn_worker_in_the_shared
 
         with ThreadPoolExecutor(8) as pool:  # more at once than one sync worker can take
             statuses = sorted(pool.map(wrong_secret, range(8)), key=str)
-    finally:
-        server.terminate()
-        errors = server.communicate(timeout=60)[1].decode(errors="replace")
+        server.stop()
+        errors = server.errors()
     if not resets:
         assert statuses == [401] * 5 + [429] * 3, errors[-2000:]
     else:  # a reset request may have been counted before its answer was lost: never more than 5 pass

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pyotp
@@ -26,26 +23,11 @@ from portal.demo import DEMO_PEOPLE
 from registry.db import create_database_engine
 from registry.staff import find_account
 from tests.conftest import TEST_IDENTIFIER_KEY, TEST_OPRF_KEY
-from tests.portal.api.test_gunicorn import free_port
+from tests.gunicorn_server import Gunicorn
 
-ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "un mot de passe assez long"
 CHILD = DEMO_PEOPLE[3]
 SUBS = ("demo-marie-corse", "demo-karim-maroc", "demo-julie-parent")
-
-
-def serve(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "--threads", "4",
-                               "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(600):  # wait until it listens (no assertion on time)
-        try:
-            requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5)
-            return server
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    server.kill()
-    pytest.fail("gunicorn did not start: " + server.communicate()[1].decode(errors="replace")[-2000:])
 
 
 def test_logins_filings_staff_sign_ins_and_api_charges_at_once_never_fail(app, database_url, oidc_provider, tmp_path):
@@ -59,15 +41,14 @@ def test_logins_filings_staff_sign_ins_and_api_charges_at_once_never_fail(app, d
     import json
 
     credentials = json.loads(result.output)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "REGISTRE_ENV_NAME": "development", "REGISTRE_DATABASE_URL": database_url,
            "REGISTRE_INSTANCE_PATH": str(tmp_path / "gunicorn"), "REGISTRE_SECRET_KEY": "concurrency-secret",
            "REGISTRE_IDENTIFIER_KEY": TEST_IDENTIFIER_KEY, "REGISTRE_OPRF_KEY": TEST_OPRF_KEY,
            "REGISTRE_FRANCECONNECT_ISSUER": oidc_provider.url, "REGISTRE_WTF_CSRF_ENABLED": "false",
            "REGISTRE_LOGIN_RATE_LIMIT": "10000 per minute", "REGISTRE_FILING_RATE_LIMIT": "10000 per minute",
            "REGISTRE_STAFF_LOGIN_RATE_LIMIT": "10000 per minute", "REGISTRE_API_RATE_LIMIT": "100000 per minute"}
-    server = serve(env, port)
+    server = Gunicorn(env, threads=4).start()
+    base = server.url
     start = threading.Barrier(14)
 
     def citizen(n: int) -> list[int]:
@@ -113,8 +94,9 @@ def test_logins_filings_staff_sign_ins_and_api_charges_at_once_never_fail(app, d
                    [pool.submit(warehouse, n) for n in range(4)]
             answers = [run.result() for run in runs]
     finally:
-        server.terminate()
-        errors = server.communicate(timeout=60)[1].decode(errors="replace")
+        server.stop()
+    errors = server.errors()
+    server.close()
     assert [s for run in answers for s in run if s >= 500] == [], errors[-3000:]
     assert answers[:6] == [[302, 302, 303] * 2] * 6  # logged in and filed, twice each
     assert answers[6:10] == [[302, 302, 200]] * 4  # signed in, both steps
