@@ -4,8 +4,18 @@ A batch lookup spends most of its database time probing the index for identifier
 opposed (most of them). Each process keeps instead a sorted numpy array of the ``lookup_key`` of
 every subject whose opposition is in force, with the purpose mask beside it: a whole batch is
 searched at once with ``np.searchsorted``, and only the candidates (a minority) go to the
-database, which confirms them on the full digest in the caller's transaction. 5 million
-oppositions take 50 MB.
+database, which confirms them on the full digest in the caller's transaction. 10 million
+oppositions take about 120 MB (8-byte keys, 1-byte masks and the directory of ``_Sorted``).
+
+One copy per machine: given a directory (``share_in``, from ``REGISTRE_MEMBERSHIP_DIR``), the
+arrays live in a snapshot file there (``registry.membership_file``) that every process maps
+read-only, so the kernel keeps one copy of their pages for all of them. Each process keeps only
+an overlay of the changes newer than the file. When that overlay passes ``MERGE_AFTER`` entries,
+or the file is more than ``RELOAD_AFTER`` versions behind (or missing, damaged, of another
+database), one process, holding the file's lock, writes a new snapshot (merged from the file and
+its overlay, or read again from the database) and swaps it in atomically; the others see the new
+file at their next lookup (its inode changed) and map it, then apply the changes since its
+version. Where the directory cannot be written, each process keeps its own arrays, as without one.
 
 Freshness: an opposition committed before a lookup starts is always seen by it. ``version`` is
 the highest ``opposition_versions.id``; every change to a subject's opposition writes a version
@@ -14,7 +24,8 @@ time; on PostgreSQL ``registry.oppositions`` takes the audit chain's lock before
 version, which it holds until commit). Each lookup reads the version in its own transaction
 first; when it is newer than the index, the index applies the changes since (the subjects
 changed by newer versions, with every subject sharing their keys, so a shared key keeps the
-union of their masks), or reloads when there are many. The index is read and refreshed through
+union of their masks), or reloads when there are many. A snapshot file is current to the
+version in its header, and its process applies the changes since in the same way. The index is read and refreshed through
 a connection of its own, so it only ever holds committed data; when the caller's transaction
 sees versions the index does not (its own uncommitted writes), those changes are read through
 the caller's transaction for that lookup only.
@@ -26,10 +37,18 @@ answer.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine
+
+from registry.membership_file import SnapshotFile
+
+logger = logging.getLogger(__name__)
 
 MERGE_AFTER = 50_000  # overlay entries before they are merged into the main arrays
 RELOAD_AFTER = 200_000  # versions behind before a full reload is cheaper than a delta
@@ -82,8 +101,12 @@ class _Sorted:
 
     __slots__ = ("keys", "masks", "shift", "starts")
 
-    def __init__(self, keys: np.ndarray, masks: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray, masks: np.ndarray, shift: int | None = None,
+                 starts: np.ndarray | None = None) -> None:
         self.keys, self.masks = keys, masks
+        if starts is not None:  # read from a snapshot file along with the keys
+            self.shift, self.starts = shift, starts
+            return
         bits = max(4, min(24, int(len(keys)).bit_length() - 1))
         self.shift = 64 - bits
         runs = (keys >> self.shift) + (1 << (bits - 1))  # top bits, from 0 in signed order
@@ -109,21 +132,25 @@ class _Sorted:
 
 
 class _State:
-    """One immutable view of the index: main arrays plus a small sorted overlay that overrides them."""
+    """One immutable view of the index: main arrays plus a small sorted overlay that overrides them.
+    ``source`` is the snapshot file the main arrays are mapped from (None: they are this process's)."""
 
-    __slots__ = ("version", "main", "overlay", "overlay_keys", "overlay_masks")
+    __slots__ = ("version", "main", "overlay", "overlay_keys", "overlay_masks", "source")
 
-    def __init__(self, version: int, main: _Sorted, overlay: dict[int, int]) -> None:
-        self.version, self.main, self.overlay = version, main, overlay
+    def __init__(self, version: int, main: _Sorted, overlay: dict[int, int],
+                 source: tuple[int, int] | None = None) -> None:
+        self.version, self.main, self.overlay, self.source = version, main, overlay, source
         if overlay:
             self.overlay_keys, self.overlay_masks = _ordered(overlay)
         else:
             self.overlay_keys = self.overlay_masks = None
 
-    def with_changes(self, version: int, changed: dict[int, int]) -> _State:
+    def with_changes(self, version: int, changed: dict[int, int], merge: bool = True) -> _State:
+        """The view after ``changed``; merged into new main arrays of this process past
+        ``MERGE_AFTER`` unless ``merge`` is False (the shared file is rebuilt instead)."""
         overlay = {**self.overlay, **changed}
-        if len(overlay) < MERGE_AFTER:
-            return _State(version, self.main, overlay)
+        if len(overlay) < MERGE_AFTER or not merge:
+            return _State(version, self.main, overlay, self.source)
         return _State(version, _Sorted(*_merge(self.main.keys, self.main.masks, overlay)), {})
 
 
@@ -155,19 +182,28 @@ def _override(masks: np.ndarray, keys: np.ndarray, ordered_keys: np.ndarray, ord
 
 
 class MembershipIndex:
-    """The opposed lookup keys of one database, kept in this process."""
+    """The opposed lookup keys of one database: mapped from this machine's snapshot file when
+    ``directory`` is given and writable, else kept in this process."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, directory: str | os.PathLike | None = None) -> None:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
+        self.directory = directory or None
+        self._store: SnapshotFile | None = None  # set at the first refresh when the file can be shared
         self._lock = threading.Lock()
         self._state: _State | None = None
-        self.loads = 0  # full loads so far (the tests read it)
+        self.loads = 0  # full loads from the database so far (the tests read it)
 
     @property
     def version(self) -> int | None:
         state = self._state
         return None if state is None else state.version
+
+    @property
+    def shared_path(self) -> Path | None:
+        """The snapshot file this process maps, None while its arrays are its own."""
+        state = self._state
+        return None if state is None or state.source is None or self._store is None else self._store.path
 
     def candidates(self, driver_connection, keys: np.ndarray, bit: int) -> np.ndarray:
         """Positions in ``keys`` that may be opposed for ``bit``, as of the caller's transaction
@@ -188,16 +224,24 @@ class MembershipIndex:
             cursor.close()
         return np.flatnonzero(masks & bit)
 
+    def _fresh(self, state: _State | None, seen: int) -> bool:
+        """Whether ``state`` can answer a transaction that sees version ``seen``: new enough, and
+        still mapped from the file in place (another process may have put a newer one there)."""
+        if state is None or state.version < seen:
+            return False
+        return state.source is None or self._store is None or self._store.inode() == state.source
+
     def _current(self, seen: int) -> _State:
         state = self._state
-        if state is not None and state.version >= seen:
+        if self._fresh(state, seen):
             return state
         with self._lock:
             state = self._state
-            if state is not None and state.version >= seen:
+            if self._fresh(state, seen):
                 return state
             with self.engine.connect() as connection:
-                cursor = connection.connection.driver_connection.cursor()
+                driver = connection.connection.driver_connection
+                cursor = driver.cursor()
                 mapped = cached = None
                 try:
                     if not self.postgres:
@@ -210,10 +254,11 @@ class MembershipIndex:
                         cursor.execute("PRAGMA cache_size=-2048")
                     connection.exec_driver_sql("SELECT 1")  # starts the transaction (one snapshot on SQLite)
                     version = _scalar(cursor, _VERSION_SQL)
-                    if state is None or version - state.version > RELOAD_AFTER:
-                        state = self._load(connection.connection.driver_connection, version)
-                    elif version > state.version:
-                        state = state.with_changes(version, _changes(cursor, self.postgres, state.version))
+                    store = self._shared_store(cursor)
+                    if store is None:
+                        state = self._refreshed(state, driver, cursor, version)
+                    else:
+                        state = self._refreshed_shared(store, state, driver, cursor, version)
                 finally:
                     connection.rollback()
                     if mapped:
@@ -224,8 +269,82 @@ class MembershipIndex:
             self._state = state
             return state
 
-    def _load(self, driver_connection, version: int) -> _State:
-        """Everything, read after the version: the rows are at least as new as ``version``.
+    def _refreshed(self, state: _State | None, driver, cursor, version: int) -> _State:
+        """This process's own arrays, brought to ``version``."""
+        if state is None or version - state.version > RELOAD_AFTER:
+            return _State(version, self._load(driver), {})
+        if version > state.version:
+            return state.with_changes(version, _changes(cursor, self.postgres, state.version))
+        return state
+
+    def _refreshed_shared(self, store: SnapshotFile, state: _State | None, driver, cursor, version: int) -> _State:
+        """The snapshot file's arrays plus this process's overlay, brought to ``version``. The
+        file is rebuilt from the database when there is none (or it is not valid) or it is far
+        behind, and from itself and the overlay when the overlay has grown past ``MERGE_AFTER``."""
+        if state is None or state.source is None or store.inode() != state.source:
+            state = self._mapped(store, cursor, version)
+        if state is None or version - state.version > RELOAD_AFTER:
+            with store.lock(wait=True):  # the others wait for this one's file rather than load too
+                state = self._mapped(store, cursor, version)
+                if state is None or version - state.version > RELOAD_AFTER:
+                    return self._published(store, cursor, version, self._load(driver))
+        if version > state.version:
+            state = state.with_changes(version, _changes(cursor, self.postgres, state.version), merge=False)
+        if len(state.overlay) < MERGE_AFTER:
+            return state
+        with store.lock(wait=False) as locked:
+            if not locked:  # another process is rebuilding: keep the overlay until its file is in place
+                return state
+            newer = self._mapped(store, cursor, version) if store.inode() != state.source else None
+            if newer is not None:  # rebuilt by another process since: map that one
+                return newer.with_changes(version, _changes(cursor, self.postgres, newer.version), merge=False)
+            merged = _Sorted(*_merge(state.main.keys, state.main.masks, state.overlay))
+            return self._published(store, cursor, state.version, merged)
+
+    def _mapped(self, store: SnapshotFile, cursor, version: int) -> _State | None:
+        """The snapshot now in place, if it is whole and of this database's history."""
+        snapshot = store.read()
+        if snapshot is None:
+            return None
+        if snapshot.version <= version and snapshot.anchor != _anchor(cursor, self.postgres, snapshot.version):
+            return None  # the database was restored to another history since
+        main = _Sorted(snapshot.keys, snapshot.masks, snapshot.shift, snapshot.starts)
+        return _State(snapshot.version, main, {}, snapshot.inode)
+
+    def _published(self, store: SnapshotFile, cursor, version: int, main: _Sorted) -> _State:
+        """``main`` written as the snapshot of ``version`` and mapped back; kept in this process
+        when the file cannot be written."""
+        try:
+            store.write(version, _anchor(cursor, self.postgres, version), main.keys, main.masks, main.shift,
+                        main.starts)
+        except OSError as error:
+            self._unshared(error)
+            return _State(version, main, {})
+        return self._mapped(store, cursor, version) or _State(version, main, {})
+
+    def _shared_store(self, cursor) -> SnapshotFile | None:
+        """The snapshot file, opened at the first refresh; None for private arrays."""
+        if self._store is None and self.directory is not None:
+            identity = _identity(self.engine, cursor, self.postgres)
+            if identity is None:
+                self.directory = None  # a database in memory: nothing to share
+                return None
+            try:
+                self._store = SnapshotFile(self.directory, identity)
+            except OSError as error:
+                self._unshared(error)
+        return self._store
+
+    def _unshared(self, error: OSError) -> None:
+        """Keep this process's arrays to itself from now on, and say so once per directory."""
+        if self.directory not in _warned:
+            _warned.add(self.directory)
+            logger.warning("membership index: cannot write its shared file in %s (%s); this process keeps "
+                           "its own copy", self.directory, type(error).__name__)
+        self.directory = self._store = None
+
+    def _load(self, driver_connection) -> _Sorted:
+        """Everything, read after the version: the rows are at least as new as it.
         Streamed in slices (a server-side cursor on PostgreSQL, whose driver would otherwise
         hold the whole result in memory at once)."""
         key_parts, mask_parts = [], []
@@ -241,15 +360,49 @@ class MembershipIndex:
         keys = np.concatenate(key_parts) if key_parts else np.zeros(0, np.int64)
         masks = np.concatenate(mask_parts) if mask_parts else np.zeros(0, np.int32)
         self.loads += 1
-        return _State(version, _Sorted(*_combine(keys, masks)), {})
+        return _Sorted(*_combine(keys, masks))
 
     def preload(self) -> None:
         """Load now (at a worker's start) rather than on the first lookup."""
         self._current(0)
 
 
+def _anchor(cursor, postgres: bool, version: int) -> bytes:
+    """A digest of the version row ``version`` (no identifier in it): a snapshot of another
+    history of the database does not match it."""
+    cursor.execute(f"SELECT subject_id, receipt_reference FROM opposition_versions WHERE id = {_marker(postgres)}",
+                   (version,))
+    row = cursor.fetchone()
+    return hashlib.sha256(repr((version, None if row is None else tuple(row))).encode()).digest()
+
+
+def _identity(engine: Engine, cursor, postgres: bool) -> bytes | None:
+    """What tells this database from any other one, None for a database in memory."""
+    url = engine.url
+    if postgres:
+        cursor.execute("SELECT current_database(), oid, inet_server_addr()::text, inet_server_port() "
+                       "FROM pg_database WHERE datname = current_database()")
+        parts = ("postgresql", url.host, url.port, *cursor.fetchone())
+    else:
+        if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
+            return None
+        status = os.stat(url.database)
+        parts = ("sqlite", os.path.realpath(url.database), status.st_dev, status.st_ino)
+    return hashlib.sha256(repr(parts).encode()).digest()
+
+
 _indexes: dict[str, MembershipIndex] = {}
 _indexes_lock = threading.Lock()
+_warned: set = set()
+_directory: str | None = None
+
+
+def share_in(directory: str | os.PathLike | None) -> None:
+    """Where the indexes this process makes from now on keep their snapshot file, shared with the
+    other processes of the machine (``REGISTRE_MEMBERSHIP_DIR``); None or "" keeps each
+    process's arrays to itself."""
+    global _directory
+    _directory = os.fspath(directory) if directory else None
 
 
 def membership_index(engine: Engine) -> MembershipIndex:
@@ -259,7 +412,7 @@ def membership_index(engine: Engine) -> MembershipIndex:
     index = _indexes.get(key)
     if index is None:
         with _indexes_lock:
-            index = _indexes.setdefault(key, MembershipIndex(engine))
+            index = _indexes.setdefault(key, MembershipIndex(engine, _directory))
     index.engine = engine
     return index
 

@@ -80,6 +80,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("JOBS_MAX_BYTES", 4 * 1024**3)
     app.config.setdefault("JOBS_PROCESSES", min(4, os.cpu_count() or 1))  # processes checking one job
     app.config.setdefault("JOBS_LEASE_SECONDS", 120)  # a job with no heartbeat for this long is taken over
+    # the lookups' membership index, one snapshot file shared by this machine's processes ("": each its own)
+    app.config.setdefault("MEMBERSHIP_DIR", os.path.join(app.instance_path, "membership"))
     # How long an answer may be relied on (``registry.freshness``); also the board's "stale" flag.
     app.config.setdefault("ANSWER_VALIDITY_DAYS", DEFAULT_VALIDITY_DAYS)
     validity(app.config["ANSWER_VALIDITY_DAYS"])  # a wrong setting stops the start, not a lookup
@@ -101,10 +103,12 @@ def init_app(app: Flask) -> None:
 
 def warm_up(app: Flask) -> None:
     """Load the lookups' membership index before the process takes traffic (gunicorn's
-    ``post_worker_init``); otherwise the first lookup loads it. A failure only delays that."""
+    ``post_worker_init``), mapped from the machine's snapshot file in ``MEMBERSHIP_DIR``;
+    otherwise the first lookup loads it. A failure only delays that."""
     from portal.database import db
-    from registry.membership import membership_index
+    from registry.membership import membership_index, share_in
 
+    share_in(app.config["MEMBERSHIP_DIR"])
     with app.app_context():
         try:
             membership_index(db.engine(app)).preload()

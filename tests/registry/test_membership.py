@@ -1,4 +1,4 @@
-"""The per-process membership index in front of the lookups: always as fresh as the database."""
+"""The membership index in front of the lookups, private or shared: always as fresh as the database."""
 
 import pytest
 from sqlalchemy.orm import Session
@@ -28,14 +28,17 @@ def through_the_index(monkeypatch):
     monkeypatch.setattr(lookups, "DIRECT_BELOW", 0)  # however small the batch
 
 
-@pytest.fixture
-def engines(database_url):
-    """A reader (the warehouse's lookups) and a writer (the citizen portal), each its own engine."""
+@pytest.fixture(params=["private", "shared"])
+def engines(database_url, request, tmp_path):
+    """A reader (the warehouse's lookups) and a writer (the citizen portal), each its own engine;
+    the reader's index kept in the process, or mapped from a snapshot file."""
     membership.forget_indexes()
+    membership.share_in(tmp_path / "membership" if request.param == "shared" else None)
     reader, writer = create_database_engine(database_url), create_database_engine(database_url)
     yield reader, writer
     reader.dispose()
     writer.dispose()
+    membership.share_in(None)
     membership.forget_indexes()
 
 
