@@ -34,7 +34,7 @@ from registre_client.cohort_csv import (
     FIRST_ROW, cleaned_writer, invalid_report_path, invalid_report_writer, open_rows, write_invalid_header,
 )
 from registry.identifiers import identifier_error, normalise_fast
-from registry.opposition_filter import PREFIX_SIZE, FilterDelta, OppositionFilter
+from registry.opposition_filter import PREFIX_SIZE, FilterDelta, OppositionFilter, is_sorted
 from registry.private_client import ProofRejected, blind_batch, unblind_batch
 
 
@@ -133,9 +133,7 @@ def refresh_filter(client: RegistryClient, cache: FilterCache) -> tuple[Oppositi
             prefixes = base64.b64decode(body["prefixes"], validate=True)
         except (KeyError, TypeError, binascii.Error):
             raise ApiError(200, "malformed_filter", "the filter's prefixes are not readable") from None
-        if len(prefixes) % PREFIX_SIZE or any(
-                prefixes[i:i + PREFIX_SIZE] > prefixes[i + PREFIX_SIZE:i + 2 * PREFIX_SIZE]
-                for i in range(0, len(prefixes) - PREFIX_SIZE, PREFIX_SIZE)):
+        if len(prefixes) % PREFIX_SIZE or not is_sorted(prefixes):
             raise ApiError(200, "malformed_filter", "the filter is not a sorted list of prefixes")
         published = OppositionFilter(cache.purpose, body["version"], cache.key_id, prefixes)
     freshness = {name: body.get(name) or freshness.get(name) for name in ("checked_at", "valid_until")}
@@ -217,8 +215,7 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
                 rows, errors, answer = pending.popleft()
                 prefixes = answer.result()
                 published, _ = pending_filter.result()
-                opposed = iter([published.contains(prefixes[i:i + PREFIX_SIZE])
-                                for i in range(0, len(prefixes), PREFIX_SIZE)])
+                opposed = iter(published.contains_many(prefixes))
                 for number, (row, error) in enumerate(zip(rows, errors), start=FIRST_ROW + counts["rows"]):
                     if error is not None:
                         counts["invalid"] += 1

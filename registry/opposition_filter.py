@@ -13,10 +13,11 @@ does, so a client revalidates with an ETag and fetches a delta for small changes
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -46,14 +47,34 @@ class OppositionFilter:
 
     def contains(self, output: bytes) -> bool:
         """Whether an unblinded OPRF output is among the opposed (binary search, no copy)."""
-        return _search(self.prefixes, output[:PREFIX_SIZE])
+        return self.contains_many(output[:PREFIX_SIZE])[0]
+
+    def contains_many(self, prefixes: bytes) -> list[bool]:
+        """For concatenated 8-byte prefixes, whether each is among the opposed, in order.
+
+        One vectorised search for a whole batch: testing 100,000 outputs one by one against a
+        million entries cost about a second of the client's time, this costs milliseconds.
+        """
+        wanted = np.frombuffer(prefixes, dtype=_BIG_ENDIAN)
+        table = self._table
+        if not table.size:
+            return [False] * wanted.size
+        index = np.minimum(np.searchsorted(table, wanted), table.size - 1)
+        return (table[index] == wanted).tolist()
+
+    @cached_property
+    def _table(self) -> np.ndarray:
+        # Big-endian 8-byte integers sort exactly as the 8-byte strings do.
+        return np.frombuffer(self.prefixes, dtype=_BIG_ENDIAN)
 
     def apply(self, delta: FilterDelta) -> OppositionFilter:
         """The filter after a delta, as the client keeps it up to date."""
-        current = {self.prefixes[i : i + PREFIX_SIZE] for i in range(0, len(self.prefixes), PREFIX_SIZE)}
-        current.difference_update(delta.removed)
-        current.update(delta.added)
-        return OppositionFilter(self.purpose, delta.version, self.key_id, b"".join(sorted(current)))
+        kept = self._table
+        if delta.removed:
+            kept = kept[~np.isin(kept, _table(delta.removed))]
+        # Each prefix once, in order, as a set of the prefixes sorted would give.
+        current = np.union1d(kept, _table(delta.added)).astype(_BIG_ENDIAN)
+        return OppositionFilter(self.purpose, delta.version, self.key_id, current.tobytes())
 
 
 @dataclass(frozen=True)
@@ -67,11 +88,17 @@ class FilterDelta:
     removed: list[bytes] = field(repr=False)
 
 
-def _search(prefixes: bytes, prefix: bytes) -> bool:
-    view = memoryview(prefixes)
-    count = len(prefixes) // PREFIX_SIZE
-    index = bisect.bisect_left(range(count), prefix, key=lambda i: view[i * PREFIX_SIZE : (i + 1) * PREFIX_SIZE].tobytes())
-    return index < count and view[index * PREFIX_SIZE : (index + 1) * PREFIX_SIZE] == prefix
+_BIG_ENDIAN = np.dtype(">u8")
+
+
+def _table(prefixes: list[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(prefixes), dtype=_BIG_ENDIAN)
+
+
+def is_sorted(prefixes: bytes) -> bool:
+    """Whether concatenated 8-byte prefixes are in ascending order, as a published filter is."""
+    table = np.frombuffer(prefixes, dtype=_BIG_ENDIAN)
+    return bool(np.all(table[1:] >= table[:-1]))
 
 
 def current_version(session: Session) -> int:

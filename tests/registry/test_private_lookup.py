@@ -1,12 +1,16 @@
 """Private lookup: the warehouse learns who opposed among its own cohort; the registry sees only
 blinded elements."""
 
+import random
+
 import pytest
 
 from registry.identifiers import normalise, parse_identifier
 from registry.keys import SecretKey
 from registry.lookups import lookup_batch
-from registry.opposition_filter import PREFIX_SIZE, build_filter, filter_delta
+from registry.opposition_filter import (
+    PREFIX_SIZE, FilterDelta, OppositionFilter, build_filter, filter_delta, is_sorted,
+)
 from registry.oppositions import change_purposes, file_opposition, withdraw_opposition
 from registry.oprf import InvalidElement, OprfEvaluator
 from registry.private_client import ProofRejected, blind_batch, unblind_batch
@@ -106,3 +110,28 @@ def test_a_delta_from_the_current_or_a_future_version_is_empty(session, keyring)
     for since in (version, version + 1, 10**15):
         delta = filter_delta(session, Purpose.AI, keyring.oprf.key_id, since)
         assert (delta.added, delta.removed, delta.version) == ([], [], version)
+
+
+def _filter(prefixes):
+    return OppositionFilter("research", 1, "k", b"".join(sorted(prefixes)))
+
+
+def test_a_whole_batch_is_tested_against_the_filter_as_one_by_one():
+    chance = random.Random(7)
+    opposed = {chance.randbytes(PREFIX_SIZE) for _ in range(300)} | {b"\x00" * 8, b"\xff" * 8}
+    published = _filter(opposed)
+    asked = [*opposed, *(chance.randbytes(PREFIX_SIZE) for _ in range(300)), b"\x00" * 7 + b"\x01",
+             b"\xff" * 7 + b"\xfe", b"\x80" * 8]
+    chance.shuffle(asked)
+    assert published.contains_many(b"".join(asked)) == [p in opposed for p in asked]
+    assert [published.contains(p + b"\x00" * 56) for p in asked] == [p in opposed for p in asked]
+    assert _filter([]).contains_many(b"".join(asked[:3])) == [False] * 3
+
+
+def test_a_delta_applies_as_set_operations_on_the_prefixes():
+    first = _filter([b"b" * 8, b"d" * 8, b"f" * 8])
+    delta = FilterDelta("research", 1, 2, added=[b"a" * 8, b"d" * 8, b"z" * 8], removed=[b"f" * 8, b"q" * 8])
+    after = first.apply(delta)
+    assert after.prefixes == b"".join([b"a" * 8, b"b" * 8, b"d" * 8, b"z" * 8]) and after.version == 2
+    assert first.apply(FilterDelta("research", 1, 3, [], [])).prefixes == first.prefixes
+    assert is_sorted(after.prefixes) and not is_sorted(b"b" * 8 + b"a" * 8) and is_sorted(b"")
