@@ -1,19 +1,23 @@
 """Private lookup end to end: ``registre-check --private`` against gunicorn, on this machine.
 
     .venv/bin/python -m bench.private_lookup [--cohort 100000] [--stored 1000000] [--workers 2]
-                                             [--breakdown]
+                                             [--rounds 3]
 
 Fills a SQLite database with ``--stored`` oppositions (one in 20 cohort members among them),
 starts gunicorn with 2 workers on 127.0.0.1 and times the warehouse client from start to finish,
 as a warehouse runs it: read and validate the CSV, blind, evaluate through the API in batches of
 10,000 (each with its DLEQ proof), verify and unblind, download the filter, test membership,
 write the cleaned CSV and send the acknowledgement. The baseline, in the same run, is the same
-client in its ordinary mode (identifiers sent in batches of 10,000). Both cleaned files must be
-identical. It also prints the filter's size beside the raw size of the opposed outputs, and a
-second private run that revalidates the filter kept from the first (a delta of nothing).
+client in its ordinary mode (identifiers sent in batches of 10,000), the two modes alternating
+for ``--rounds`` rounds; medians are printed. Both cleaned files must be identical. Beside the
+wall time it prints the CPU time of the client (all its processes) and of the registry's
+workers, whose sum over the 2 cores is what the machine's load cannot inflate much.
 
-``--breakdown`` adds the cost of each step in one process (blind, evaluate, verify+unblind) for
-one batch, to see where the time goes.
+Every run first prints the floor of the primitives (``bench.ristretto_floor``) and the
+end-to-end floor it implies, and ends with the cost of each step in one process (blind,
+evaluate, verify+unblind) for one batch, to see where the time goes. It also prints the filter's
+size beside the raw size of the opposed outputs, and a private run that revalidates the filter
+kept from the previous one (a delta of nothing).
 
 Set-up shortcut: the opposed cohort members get their real OPRF outputs; the other stored people
 get random 64-byte values, which is what the OPRF outputs of people outside the cohort look like
@@ -28,6 +32,8 @@ import csv
 import filecmp
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
+from bench import ristretto_floor  # noqa: E402
 from bench.api_throughput import OPRF, free_port, server_env, wait_up  # noqa: E402
 from bench.lookup_throughput import KEY, store, synthetic_identifiers  # noqa: E402
 from registry.db import create_database_engine, upgrade_database  # noqa: E402
@@ -49,6 +56,9 @@ from registry.private_client import blind_batch, unblind_batch  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 OPPOSED_EVERY = 20
+TARGET_SECONDS = 8.0
+TARGET_RATIO = 10.0
+FLOOR_MARGIN = 1.5  # when the floor itself is over the target: how close to it the private mode must come
 
 
 def fill(url: str, stored: list[str], real_outputs: set[int]) -> None:
@@ -81,9 +91,32 @@ def write_cohort(path: Path, stored: list[str], size: int) -> set[int]:
     return opposed
 
 
-def check(base: str, credentials: dict, cohort: Path, out: Path, *extra: str) -> float:
+def server_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn master's workers."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client and its worker processes, once ended
+    return usage.ru_utime + usage.ru_stime
+
+
+def check(base: str, credentials: dict, cohort: Path, out: Path, *extra: str, server: int = 0) -> dict:
+    """One run of registre-check: wall seconds, and the CPU seconds of the client and the registry."""
     env = {**os.environ, "REGISTRE_CLIENT_ID": credentials["client_id"],
            "REGISTRE_CLIENT_SECRET": credentials["client_secret"]}
+    client_before, server_before = client_cpu(), server_cpu(server)
     started = time.perf_counter()
     done = subprocess.run([str(BIN / "registre-check"), str(cohort), "--column", "nir", "--purpose", "research",
                            "--out", str(out), "--url", base, "--quiet", *extra], env=env, cwd=ROOT,
@@ -91,7 +124,7 @@ def check(base: str, credentials: dict, cohort: Path, out: Path, *extra: str) ->
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"registre-check failed ({done.returncode}):\n{done.stderr}")
-    return seconds
+    return {"wall": seconds, "client": client_cpu() - client_before, "server": server_cpu(server) - server_before}
 
 
 def breakdown(cohort: Path, count: int) -> None:
@@ -116,9 +149,11 @@ def main() -> None:
     parser.add_argument("--cohort", type=int, default=100_000)
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="the client's processes")
-    parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="ordinary and private runs, alternating")
+    parser.add_argument("--breakdown", action="store_true", help="(always printed)")
     args = parser.parse_args()
 
+    floor_seconds = ristretto_floor.report(ristretto_floor.measure(), args.cohort)
     with tempfile.TemporaryDirectory(prefix="registre-private-bench-") as name:
         folder = Path(name)
         url = f"sqlite:///{folder}/bench.db"
@@ -135,20 +170,26 @@ def main() -> None:
         credentials = json.loads(subprocess.run(
             [*flask, "create-warehouse", "Bench", "--json", "--scope", "lookup private-lookup"], env=env, cwd=ROOT,
             capture_output=True, text=True, check=True).stdout)
-        subprocess.run([*flask, "declare-cohort", credentials["client_id"], str(args.cohort)], env=env, cwd=ROOT,
-                       capture_output=True, check=True)
+        subprocess.run([*flask, "declare-cohort", credentials["client_id"], str(args.cohort * (args.rounds + 1))],
+                       env=env, cwd=ROOT, capture_output=True, check=True)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         gunicorn = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120",
                                      "--log-level", "warning", "wsgi:app"], env=env, cwd=ROOT)
+        runs: dict[str, list[dict]] = {"ordinary": [], "private": []}
+        private = ("--private", "--workers", str(args.workers))
         try:
             wait_up(base)
-            cache = folder / "filter-cache"
-            ordinary_seconds = check(base, credentials, cohort, folder / "ordinary.csv", "--job-threshold", "1000000000")
-            private_seconds = check(base, credentials, cohort, folder / "private.csv", "--private",
-                                    "--workers", str(args.workers), "--filter-cache", str(cache))
-            again_seconds = check(base, credentials, cohort, folder / "again.csv", "--private",
-                                  "--workers", str(args.workers), "--filter-cache", str(cache))
+            for round_ in range(args.rounds):
+                runs["ordinary"].append(check(base, credentials, cohort, folder / "ordinary.csv",
+                                              "--job-threshold", "1000000000", server=gunicorn.pid))
+                cache = folder / f"filter-cache-{round_}"  # a first run: the whole filter is downloaded
+                runs["private"].append(check(base, credentials, cohort, folder / "private.csv", *private,
+                                             "--filter-cache", str(cache), server=gunicorn.pid))
+                print(f"  round {round_ + 1}: ordinary {runs['ordinary'][-1]['wall']:.2f} s, "
+                      f"private {runs['private'][-1]['wall']:.2f} s", flush=True)
+            again = check(base, credentials, cohort, folder / "again.csv", *private, "--filter-cache", str(cache),
+                          server=gunicorn.pid)
             token = requests.post(base + "/api/v1/token", data={"grant_type": "client_credentials"}, timeout=60,
                                   auth=(credentials["client_id"], credentials["client_secret"])).json()["access_token"]
             published = requests.get(base + "/api/v1/private/filter", params={"purpose": "research"}, timeout=120,
@@ -162,16 +203,31 @@ def main() -> None:
         print(f"cohort {args.cohort:,} identifiers against {args.stored:,} oppositions: "
               f"{summary['kept']:,} kept, {summary['opposed']:,} opposed, {summary['invalid']:,} invalid; "
               f"cleaned CSV identical to the ordinary mode's: {'yes' if same else 'NO'}")
-        print(f"  private mode, end to end ({args.workers} client processes)   {private_seconds:8.2f} s")
-        print(f"  again, with the filter kept from the first run   {again_seconds:8.2f} s")
-        print(f"  baseline: ordinary mode (identifiers sent)       {ordinary_seconds:8.2f} s")
+        median = {mode: {name: statistics.median(run[name] for run in done) for name in ("wall", "client", "server")}
+                  for mode, done in runs.items()}
+        for mode, label in (("private", f"private mode, end to end ({args.workers} client processes)"),
+                            ("ordinary", "baseline: ordinary mode (identifiers sent)")):
+            figures, each = median[mode], ", ".join(f"{run['wall']:.2f}" for run in runs[mode])
+            print(f"  {label}: median {figures['wall']:.2f} s of {each}; "
+                  f"CPU client {figures['client']:.2f} s + registry {figures['server']:.2f} s = "
+                  f"{(figures['client'] + figures['server']) / 2:.2f} s on 2 cores")
+        private_seconds, ordinary_seconds = median["private"]["wall"], median["ordinary"]["wall"]
+        ratio = private_seconds / ordinary_seconds
+        print(f"  private / ordinary: {ratio:.1f}x (target at most {TARGET_RATIO:.0f}x: "
+              f"{'met' if ratio <= TARGET_RATIO else 'not met'})")
+        print(f"  target {TARGET_SECONDS:.0f} s (for 100,000 against 1,000,000): "
+              f"{'met' if private_seconds <= TARGET_SECONDS else 'not met'}; "
+              f"floor of the primitives {floor_seconds:.2f} s (above), private / floor {private_seconds / floor_seconds:.2f}"
+              + (f" (the floor is over the target: at most {FLOOR_MARGIN}x of it asked, "
+                 f"{'met' if private_seconds <= FLOOR_MARGIN * floor_seconds else 'not met'})"
+                 if floor_seconds > TARGET_SECONDS else ""))
+        print(f"  again, with the filter kept from the previous run: {again['wall']:.2f} s")
         body = published.json()
         size = len(base64.b64decode(body["prefixes"]))
         raw = body["count"] * OUTPUT_SIZE
         print(f"  filter: {size:,} bytes for {body['count']:,} opposed outputs (raw outputs {raw:,} bytes, "
               f"{raw / max(1, size):.0f}x larger); {len(published.content):,} bytes as JSON over HTTP")
-        if args.breakdown:
-            breakdown(cohort, min(args.cohort, 10_000))
+        breakdown(cohort, min(args.cohort, 10_000))
         if not same:
             raise SystemExit("the private and ordinary cleaned files differ")
 
