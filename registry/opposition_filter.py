@@ -108,13 +108,15 @@ def current_version(session: Session) -> int:
 def build_filter(session: Session, purpose: Purpose, key_id: str) -> OppositionFilter:
     """The full filter for a purpose, from the current state of every opposition."""
     version = current_version(session)
-    rows = session.execute(
-        select(Subject.oprf_output).where(
+    # Only the prefixes leave the database, read as plain rows (no ORM loading), sorted by numpy:
+    # a million of them cost about 2 s of the registry's time sliced and sorted in Python.
+    rows = session.connection().execute(
+        select(func.substr(Subject.oprf_output, 1, PREFIX_SIZE)).where(
             Subject.opposed_purposes.op("&")(purpose.bit) != 0, Subject.oprf_key_id == key_id
         )
     )
-    prefixes = sorted(bytes(output)[:PREFIX_SIZE] for (output,) in rows)
-    return OppositionFilter(purpose.code, version, key_id, b"".join(prefixes))
+    prefixes = np.sort(_table([prefix for (prefix,) in rows]))
+    return OppositionFilter(purpose.code, version, key_id, prefixes.tobytes())
 
 
 def filter_delta(session: Session, purpose: Purpose, key_id: str, since: int) -> FilterDelta:
