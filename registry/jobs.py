@@ -3,10 +3,10 @@
 A warehouse uploads a file of identifiers (one a line, an optional header); the web layer
 streams it to ``<root>/<job id>/input.txt`` and a task queue runs ``run_job``. The job reads the
 file in chunks of ``CHUNK_LINES``, checks each chunk with ``lookup_batch``, appends one result
-row per checked line to ``results.csv``, then commits its position (input offset, results size,
-counts) with a heartbeat. A job killed half-way resumes from the last committed chunk: the
-results file is cut back to its committed size first, so no line is written twice. Memory stays
-at one chunk whatever the file size.
+row per checked line to ``results.csv``, and every ``CHECKPOINT_LINES`` lines makes those rows
+durable and commits its position (input offset, results size, counts) with a heartbeat. A job
+killed half-way resumes from the last checkpoint: the results file is cut back to its committed
+size first, so no line is written twice. Memory stays at a few chunks whatever the file size.
 
 The result format (``results.csv``, served by ``GET /api/v1/jobs/{id}/result``), stable::
 
@@ -35,8 +35,8 @@ the hourly purge). ``purge_expired_jobs`` deletes the results at ``expires_at`` 
 (counts, no identifier) for the record.
 
 ``run_job`` is the worker's entry point and the only function here that ends a transaction,
-as a view or a command does: the claim, each chunk's checkpoint (its records and the position
-past it, committed once its result rows are on disk), the end and a failure are each one
+as a view or a command does: the claim, each checkpoint (the records of the chunks since the
+last one and the position past them, committed once their result rows are on disk), the end and a failure are each one
 ``unit_of_work`` of its own. The other functions take the session and only flush.
 """
 
@@ -45,14 +45,17 @@ from __future__ import annotations
 import collections
 import contextlib
 import enum
+import itertools
 import logging
 import multiprocessing
 import datetime as dt
 import os
+import re
 import shutil
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, Integer, BigInteger, String, exc, select, update
@@ -76,6 +79,7 @@ CHUNK_LINES = 10_000
 # SQLite, 13 to 17 ms with the chunk's transparency records), which at one per chunk made the
 # worker's writing loop, not the checking, the job's bottleneck
 CHECKPOINT_LINES = 100_000
+IN_FLIGHT = 16  # chunks handed to worker processes and not yet written (each about 160 kB of upload)
 LEASE = dt.timedelta(minutes=2)
 INPUT, RESULTS = "input.txt", "results.csv"
 RESULTS_HEADER = b"line,status,reason\n"
@@ -226,10 +230,10 @@ def run_job(
 ) -> RunOutcome:
     """Run (or resume) a job to its end, checking chunks in ``processes`` processes (results are
     still written and committed in input order). ``stop_after_chunks`` stops after that many
-    chunks as a killed worker would, leaving the job ``running``; ``now`` stands for the clock
+    chunks as a worker killed just after a checkpoint would, leaving the job ``running``; ``now`` stands for the clock
     when claiming. ``allow_test_identifiers`` False (production) reports demo and sandbox
     numbers as invalid (``test_identifier``), as the lookup API does. A job whose heartbeat (one
-    per chunk) is older than ``lease`` is taken over: its worker died.
+    per checkpoint) is older than ``lease`` is taken over: its worker died.
 
     The worker's entry point: it opens its own session and owns every transaction of the job
     (see the module's docstring). A job that cannot go on (its upload is missing or unreadable,
@@ -254,16 +258,20 @@ def run_job(
             with _ResumedOutput(folder / RESULTS, job.results_bytes, RESULTS_HEADER) as results, \
                     contextlib.closing(checked_chunks(session, keyring, job, folder, chunk_lines, processes,
                                                       allow_test_identifiers, excepted)) as chunks:
-                pending: list[CheckedChunk] = []
-                for done, chunk in enumerate(chunks):
-                    if stop_after_chunks is not None and done >= stop_after_chunks:
-                        _checkpoint(session, job, pending, results, excepted)
+                pending: list[CheckedChunk] = []  # written, not yet durable
+                for done, chunk in enumerate(itertools.chain(chunks, [None])):  # None: the end
+                    stopping = chunk is None or (stop_after_chunks is not None and done >= stop_after_chunks)
+                    if not stopping:
+                        results.write(chunk.results_text)
+                        pending.append(chunk)
+                    if pending and (stopping or sum(part.lines for part in pending) >= checkpoint_lines):
+                        results.flush()
+                        os.fsync(results.fileno())
+                        with unit_of_work(session):  # the checkpoint, durable with the rows above
+                            record_chunk(session, job, _merged(pending), results.tell(), excepted)
+                        pending.clear()
+                    if stopping and chunk is not None:
                         return RunOutcome("running")
-                    results.write(chunk.results_text)
-                    pending.append(chunk)
-                    if sum(part.lines for part in pending) >= checkpoint_lines:
-                        _checkpoint(session, job, pending, results, excepted)
-                _checkpoint(session, job, pending, results, excepted)
             with unit_of_work(session):
                 finish_job(session, job)
             _discard_upload(folder, "done")  # only the results are needed from now on
@@ -279,18 +287,10 @@ def run_job(
             return RunOutcome("failed")
 
 
-def _checkpoint(session: Session, job: LookupJob, pending: list[CheckedChunk], results, excepted: bool) -> None:
-    """Make the result rows of the ``pending`` chunks durable, then commit their records and the
-    job's position past them in one transaction; ``pending`` is emptied."""
-    if not pending:
-        return
-    results.flush()
-    os.fsync(results.fileno())
-    merged = CheckedChunk(sum(c.lines for c in pending), sum(c.size for c in pending), sum(c.kept for c in pending),
-                          sum(c.invalid for c in pending), b"", [d for c in pending for d in c.opposed_digests])
-    with unit_of_work(session):  # the checkpoint, durable with the rows above
-        record_chunk(session, job, merged, results.tell(), excepted)
-    pending.clear()
+def _merged(chunks: list[CheckedChunk]) -> CheckedChunk:
+    """Consecutive chunks as one, for a single checkpoint (their result rows are already written)."""
+    return CheckedChunk(sum(c.lines for c in chunks), sum(c.size for c in chunks), sum(c.kept for c in chunks),
+                        sum(c.invalid for c in chunks), b"", [d for c in chunks for d in c.opposed_digests])
 
 
 def checked_chunks(session: Session, keyring: Keyring, job: LookupJob, folder: Path, chunk_lines: int,
@@ -366,7 +366,7 @@ def discard_finished_inputs(session: Session, root: Path) -> int:
     return sum(_discard_upload(job_folder(root, job), job.status) for job in finished)
 
 
-_BYTES_PER_LINE = 16  # readlines() stops past chunk_lines * this: a 15-character number and its newline
+_BYTES_PER_LINE = 16  # a chunk is read as chunk_lines * this bytes: a 15-character number and its newline
 
 
 def _clean(raw: bytes) -> str:
@@ -392,11 +392,33 @@ def _first_line_number(path: Path) -> int:
 
 
 def _read_pieces(source, chunk_lines: int, first_line: int):
-    """(lines, number of the line before them) for each chunk, read as they are needed."""
+    """(block of whole lines, number of the line before them) for each chunk, read as they are
+    needed. A block is one bytes object, split into lines by whoever checks it: handing a worker
+    process 10,000 separate lines cost the reading process more than its share of the work."""
     line_no = first_line
-    while raw_lines := source.readlines(chunk_lines * _BYTES_PER_LINE):
-        yield raw_lines, line_no
-        line_no += len(raw_lines)
+    while block := source.read(chunk_lines * _BYTES_PER_LINE):
+        if not block.endswith(b"\n"):
+            block += source.readline()  # up to the end of the line it stopped in
+        yield block, line_no
+        line_no += block.count(b"\n") + (not block.endswith(b"\n"))
+
+
+# bytes that str.strip() removes and bytes.strip() keeps (file, group, record and unit separators)
+_ODD_SPACE = re.compile(rb"[\x1c-\x1f]").search
+
+
+def _lines_of(block: bytes) -> list[str]:
+    """``_clean`` of each line of ``block`` (lines end at ``\\n``, as ``readlines`` splits them).
+    A block of plain ASCII without quotes, the usual upload, is decoded and stripped whole:
+    there ``_clean`` comes down to ``str.strip``, which then runs over the lines in C."""
+    raw_lines = block.split(b"\n") if block else []
+    if block.endswith(b"\n"):
+        raw_lines.pop()
+    if block.isascii() and b'"' not in block and not _ODD_SPACE(block):
+        text_lines = block.decode("ascii").split("\n")
+        del text_lines[len(raw_lines):]
+        return list(map(str.strip, text_lines))
+    return list(map(_clean, raw_lines))
 
 
 class _ResumedOutput:
@@ -429,32 +451,29 @@ class CheckedChunk:
     opposed_digests: list[bytes]
 
 
-def _check_lines(session, keyring, raw_lines: list[bytes], line_no: int, skip_line: int | None,
+def _check_lines(session, keyring, block: bytes, line_no: int, skip_line: int | None,
                  purpose_bit: int, allow_test_identifiers: bool = True, excepted: bool = False) -> CheckedChunk:
     """Check one chunk (reads only): its result rows and counts, for the caller to record."""
     purpose = purposes_of(purpose_bit)[0]
-    numbers, values = [], []
+    values = _lines_of(block)
     first = line_no
-    for raw in raw_lines:
-        line_no += 1
-        value = _clean(raw)
-        if value and line_no != skip_line:
-            numbers.append(line_no)
-            values.append(value)
+    line_no += len(values)
+    numbers = range(first + 1, line_no + 1)
+    if not all(values) or first < (skip_line or 0) <= line_no:  # blank lines or the header: no row
+        kept_lines = [bool(value) and number != skip_line for number, value in zip(numbers, values)]
+        numbers, values = list(compress(numbers, kept_lines)), list(compress(values, kept_lines))
     answer = lookup_batch(session, keyring, values, purpose, allow_test_identifiers=allow_test_identifiers)
-    rows, kept, invalid = [], 0, 0
-    for number, opposed, error in zip(numbers, answer.opposed, answer.errors):
-        if error is not None:  # a reason code: letters and underscores only
-            rows.append(f"{number},{INVALID},{error}\n")
-            invalid += 1
-        elif opposed:
-            rows.append(f"{number},{OPPOSED},{EXCEPTION if excepted else ''}\n")
-        else:
-            rows.append(f"{number},{NOT_OPPOSED},\n")
-            kept += 1
+    endings = {True: f",{OPPOSED},{EXCEPTION if excepted else ''}\n", False: f",{NOT_OPPOSED},\n"}
+    invalid = len(answer.errors) - answer.errors.count(None)
+    if invalid:  # a reason code: letters and underscores only
+        endings[None] = None
+        tails = [endings[opposed] or f",{INVALID},{error}\n" for opposed, error in zip(answer.opposed, answer.errors)]
+    else:
+        tails = map(endings.__getitem__, answer.opposed)
+    rows = "".join(map(str.__add__, map(str, numbers), tails))
     session.rollback()  # nothing was written; end the read so writers are not held back
-    return CheckedChunk(line_no - first, sum(map(len, raw_lines)), kept, invalid, "".join(rows).encode("ascii"),
-                  answer.opposed_digests)
+    return CheckedChunk(line_no - first, len(block), answer.opposed.count(False), invalid, rows.encode("ascii"),
+                        answer.opposed_digests)
 
 
 _child: dict = {}
@@ -468,15 +487,16 @@ def _child_start(url: str, keyring: Keyring, allow_test_identifiers: bool) -> No
     _child["allow"] = allow_test_identifiers
 
 
-def _child_check(raw_lines, line_no, skip_line, purpose_bit, excepted=False) -> CheckedChunk:
-    return _check_lines(_child["session"], _child["keyring"], raw_lines, line_no, skip_line, purpose_bit,
+def _child_check(block, line_no, skip_line, purpose_bit, excepted=False) -> CheckedChunk:
+    return _check_lines(_child["session"], _child["keyring"], block, line_no, skip_line, purpose_bit,
                         _child["allow"], excepted)
 
 
 class _Checker:
     """Checks chunks in this process, or in forked worker processes (each with its own database
-    connection) while keeping the answers in input order and at most two chunks per process in
-    flight, so memory stays bounded."""
+    connection) while keeping the answers in input order and at most ``IN_FLIGHT`` chunks in
+    flight, so memory stays bounded (a few MB): enough for the workers to go on checking while
+    this process writes a checkpoint."""
 
     def __init__(self, session: Session, keyring: Keyring, processes: int, allow_test_identifiers: bool = True) -> None:
         self.session, self.keyring, self.processes = session, keyring, processes
@@ -499,14 +519,14 @@ class _Checker:
 
     def check(self, pieces, skip_line, purpose_bit, excepted=False):
         if self.pool is None:
-            for raw_lines, line_no in pieces:
-                yield _check_lines(self.session, self.keyring, raw_lines, line_no, skip_line, purpose_bit,
+            for block, line_no in pieces:
+                yield _check_lines(self.session, self.keyring, block, line_no, skip_line, purpose_bit,
                                    self.allow_test_identifiers, excepted)
             return
         pending = collections.deque()
-        for raw_lines, line_no in pieces:
-            pending.append(self.pool.submit(_child_check, raw_lines, line_no, skip_line, purpose_bit, excepted))
-            if len(pending) >= 2 * self.processes:
+        for block, line_no in pieces:
+            pending.append(self.pool.submit(_child_check, block, line_no, skip_line, purpose_bit, excepted))
+            if len(pending) >= IN_FLIGHT:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
