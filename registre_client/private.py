@@ -33,9 +33,10 @@ from registre_client.api import ApiError, RegistryClient
 from registre_client.cohort_csv import (
     FIRST_ROW, cleaned_writer, invalid_report_path, invalid_report_writer, open_rows, write_invalid_header,
 )
+from registre_client.private_batches import BatchEvaluator, evaluate_in_worker, start_worker
 from registry.identifiers import identifier_error, normalise_fast
 from registry.opposition_filter import PREFIX_SIZE, FilterDelta, OppositionFilter, is_sorted
-from registry.private_client import ProofRejected, blind_batch, unblind_batch
+from registry.private_client import ProofRejected
 
 
 def default_cache() -> Path:
@@ -141,34 +142,6 @@ def refresh_filter(client: RegistryClient, cache: FilterCache) -> tuple[Oppositi
     return published, freshness
 
 
-class BatchEvaluator:
-    """Blind a batch, have the registry evaluate it, verify the proof, unblind: the opposed
-    filter's prefixes of the outputs, concatenated in the batch's order."""
-
-    def __init__(self, client: RegistryClient, purpose: str, key_id: str, public_key: bytes) -> None:
-        self.client, self.purpose, self.key_id, self.public_key = client, purpose, key_id, public_key
-
-    def __call__(self, values: list[str]) -> bytes:
-        batch = blind_batch(values)
-        key_id, evaluated, proof = self.client.private_evaluate(self.purpose, batch.elements)
-        if key_id != self.key_id:
-            raise ProofRejected(f"the registry answered under key {key_id!r} instead of {self.key_id!r}")
-        return b"".join(output[:PREFIX_SIZE] for output in unblind_batch(batch, evaluated, proof, self.public_key))
-
-
-_worker: BatchEvaluator | None = None
-
-
-def _start_worker(url, client_id, client_secret, retries, purpose, key_id, public_key, permit=None) -> None:
-    global _worker
-    _worker = BatchEvaluator(RegistryClient(url, client_id, client_secret, retries=retries, permit=permit), purpose,
-                             key_id, public_key)
-
-
-def _evaluate_in_worker(values: list[str]) -> bytes:
-    return _worker(values)
-
-
 class _Done:
     """A batch answered in this process, shaped like a future."""
 
@@ -194,10 +167,10 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
     pool = None
     if workers > 1:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker,
+                                   initializer=start_worker,
                                    initargs=(client.base_url, *client.credentials, client.retries, args.purpose,
-                                             key_id, public_key, client.permit))
-    evaluate = BatchEvaluator(client, args.purpose, key_id, public_key)
+                                             key_id, public_key, PREFIX_SIZE, client.permit))
+    evaluate = BatchEvaluator(client, args.purpose, key_id, public_key, PREFIX_SIZE)
     partial = args.out.with_name(args.out.name + ".partial")
     report = invalid_report_path(args.out)
     partial_report = report.with_name(report.name + ".partial")
@@ -235,7 +208,7 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
                 if not valid:
                     answer = _Done(b"")
                 elif pool is not None:
-                    answer = pool.submit(_evaluate_in_worker, valid)
+                    answer = pool.submit(evaluate_in_worker, valid)
                 else:
                     answer = _Done(evaluate(valid))
                 pending.append((rows, errors, answer))
