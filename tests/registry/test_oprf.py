@@ -44,3 +44,25 @@ def test_identifier_outputs_are_deterministic_per_key_and_64_bytes():
     assert one.output(value) == again.output(value)
     assert one.output(value) != other.output(value)
     assert one.output(value) != one.output("285022A00412355")
+
+
+# RFC 9497, appendix A.1.2 (VOPRF mode): the blinded elements of vectors 1, 2 and 3 (batch of two)
+# and the evaluation elements the registry must return for them. The proofs use a random scalar,
+# so only the evaluated elements are deterministic.
+RFC_BLIND_EVALUATIONS = [
+    (["863f330cc1a1259ed5a5998a23acfd37fb4351a793a5b3c090b642ddc439b945"],
+     ["aa8fa048764d5623868679402ff6108d2521884fa138cd7f9c7669a9a014267e"]),
+    (["cc0b2a350101881d8a4cba4c80241d74fb7dcbfde4a61fde2f91443c2bf9ef0c"],
+     ["60a59a57208d48aca71e9e850d22674b611f752bed48b36f7a91b372bd7ad468"]),
+    (["863f330cc1a1259ed5a5998a23acfd37fb4351a793a5b3c090b642ddc439b945",
+      "90a0145ea9da29254c3a56be4fe185465ebb3bf2a1801f7124bbbadac751e654"],
+     ["aa8fa048764d5623868679402ff6108d2521884fa138cd7f9c7669a9a014267e",
+      "cc5ac221950a49ceaa73c8db41b82c20372a4c8d63e5dded2db920b7eee36a2a"]),
+]
+
+
+@pytest.mark.parametrize(("blinded", "expected"), RFC_BLIND_EVALUATIONS, ids=["vector 1", "vector 2", "vector 3"])
+def test_blind_evaluate_matches_the_rfc_vectors(rfc_evaluator, blinded, expected):
+    evaluated, proof = rfc_evaluator.evaluate_blinded([bytes.fromhex(element) for element in blinded])
+    assert [element.hex() for element in evaluated] == expected
+    assert len(proof) == 64
