@@ -164,6 +164,9 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
     counts = {"rows": 0, "kept": 0, "opposed": 0, "invalid": 0}
     batches = max(1, -(-total // args.batch_size))
     workers = max(1, min(args.workers, batches))
+    # The same number of batches for every worker, so that none is left alone with the last one
+    # while the other cores wait (105,000 rows on 2 workers: 12 batches of 8,750, not 11).
+    batch_size = max(1, -(-total // (workers * -(-batches // workers))))
     pool = None
     if workers > 1:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
@@ -201,7 +204,7 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
                 counts["rows"] += len(rows)
                 bar.update(len(rows))
 
-            while rows := [row for _, row in zip(range(args.batch_size), reader)]:
+            while rows := [row for _, row in zip(range(batch_size), reader)]:
                 values = [normalise_fast(row[index] if index < len(row) else "") for row in rows]
                 errors = [identifier_error(value) for value in values]
                 valid = [value for value, error in zip(values, errors) if error is None]
