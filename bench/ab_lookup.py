@@ -47,14 +47,14 @@ class Tree:
                               capture_output=True, text=True, check=True)
         return json.loads(done.stdout.splitlines()[-1])
 
-    def start(self) -> str:
+    def start(self, workers: int = 2) -> str:
         flask = [str(BIN / "flask"), "--app", "wsgi", "registry"]
         credentials = json.loads(subprocess.run([*flask, "create-warehouse", f"AB {self.name}", "--json"],
                                                 env=self.env, cwd=self.path, capture_output=True, text=True,
                                                 check=True).stdout)
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        self.server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
+        self.server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
                                         "warning", "wsgi:app"], env=self.env, cwd=self.path)
         wait_up(self.base)
         return requests.post(self.base + "/api/v1/token", data={"grant_type": "client_credentials"},

@@ -229,7 +229,8 @@ class MembershipIndex:
         still mapped from the file in place (another process may have put a newer one there)."""
         if state is None or state.version < seen:
             return False
-        return state.source is None or self._store is None or self._store.inode() == state.source
+        store = self._store
+        return state.source is None or store is None or store.inode() == state.source
 
     def _current(self, seen: int) -> _State:
         state = self._state
@@ -325,11 +326,11 @@ class MembershipIndex:
     def _shared_store(self, cursor) -> SnapshotFile | None:
         """The snapshot file, opened at the first refresh; None for private arrays."""
         if self._store is None and self.directory is not None:
-            identity = _identity(self.engine, cursor, self.postgres)
-            if identity is None:
-                self.directory = None  # a database in memory: nothing to share
-                return None
             try:
+                identity = _identity(self.engine, cursor, self.postgres)
+                if identity is None:
+                    self.directory = None  # a database in memory: nothing to share
+                    return None
                 self._store = SnapshotFile(self.directory, identity)
             except OSError as error:
                 self._unshared(error)
