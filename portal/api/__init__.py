@@ -108,7 +108,7 @@ def warm_up(app: Flask) -> None:
     from portal.database import db
     from registry.membership import membership_index, share_in
 
-    share_in(app.config["MEMBERSHIP_DIR"])
+    share_in(app.config.get("MEMBERSHIP_DIR"))
     with app.app_context():
         try:
             membership_index(db.engine(app)).preload()

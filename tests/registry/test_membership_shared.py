@@ -298,3 +298,15 @@ def test_a_folder_that_cannot_be_written_keeps_the_index_in_the_process_and_says
             assert membership_index(writer).shared_path is None
     assert len([r for r in caplog.records if "cannot write its shared file" in r.getMessage()]) == 1
     assert not os.path.exists(blocker / "membership")
+
+
+@pytest.mark.parametrize("setting", ["a folder", ""])
+def test_a_gunicorn_worker_maps_the_file_in_the_folder_the_setting_names(app, tmp_path, shared, setting):
+    from portal.api import warm_up
+    from portal.database import db
+
+    app.config["MEMBERSHIP_DIR"] = str(tmp_path / "machine") if setting else ""
+    warm_up(app)
+    with app.app_context():
+        path = membership_index(db.engine(app)).shared_path
+    assert (path is not None and path.parent == tmp_path / "machine") if setting else path is None
