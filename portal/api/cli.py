@@ -89,12 +89,16 @@ def jobs_worker_command(workers: int, metrics_port: int | None) -> None:
     """Run the cohort-job consumer (Huey), after queueing again the jobs a stop interrupted."""
     from flask import current_app
 
+    from portal.api import warm_up
     from portal.api.queue import enqueue_resumable_jobs, get_queue
     from portal.operations.metrics import serve_metrics
 
     if metrics_port:
         serve_metrics(current_app._get_current_object(), metrics_port)
 
+    # the membership index is loaded (or mapped) once here, not by the first job, which would
+    # wait for it: a full load takes seconds at millions of oppositions
+    warm_up(current_app._get_current_object())
     with unit_of_work(db.session()):
         resumed = enqueue_resumable_jobs()
     click.echo(f"{resumed} queued or interrupted jobs put back on the queue.")

@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import shutil
 
+import pytest
 import requests
 from sqlalchemy import select, update
 
@@ -135,6 +136,46 @@ def test_an_interrupted_job_resumes_where_it_stopped_and_writes_nothing_twice(li
     assert rows == expected_results(opposed_lines=(17 + 10,)), "every line once, in order, none written twice"
     assert sorted(p.name for p in (jobs_root(live.app) / job["id"]).iterdir()) == ["results.csv"], \
         "the resumed run deletes the upload at its end"
+
+
+def test_a_worker_killed_between_two_checkpoints_resumes_at_the_first_and_writes_nothing_twice(
+        live, auth, database_url, monkeypatch):
+    import sqlite3
+
+    import registry.jobs
+    from portal.api.queue import jobs_root
+    from portal.keys import keyring
+
+    file(database_url, COHORT[20])
+    job = upload(live, auth, cohort_file()).json()
+    checks = []
+
+    def lookup_then_lose_the_database(*args, **kwargs):
+        checks.append(1)
+        if len(checks) == 4:  # chunks 1-2 are checkpointed, chunk 3 is written and not yet
+            raise sqlite3.OperationalError("the database went away")
+        return real_lookup(*args, **kwargs)
+
+    real_lookup = registry.jobs.lookup_batch
+    monkeypatch.setattr(registry.jobs, "lookup_batch", lookup_then_lose_the_database)
+    with live.app.app_context():
+        job_id = db.session().scalars(select(LookupJob.id)).one()
+        with pytest.raises(sqlite3.OperationalError):
+            run_job(live.app.extensions["database"], keyring(), job_id, jobs_root(live.app), chunk_lines=4,
+                    checkpoint_lines=8)
+        db.session().rollback()  # a fresh read, after the worker's writes
+        stopped = db.session().get(LookupJob, job_id)
+        results = jobs_root(live.app) / job["id"] / "results.csv"
+        assert stopped.status == "running" and 8 <= stopped.lines_done < 31, "two chunks (of 4 lines or more) committed"
+        assert results.stat().st_size > stopped.results_bytes, "the third chunk's rows were on disk, uncommitted"
+        db.session().execute(update(LookupJob).values(heartbeat_at=utcnow() - dt.timedelta(minutes=10)))
+        db.session().commit()
+    monkeypatch.setattr(registry.jobs, "lookup_batch", real_lookup)
+    live.drain_jobs()
+    done = get(live, auth, f"/api/v1/jobs/{job['id']}").json()
+    assert done["status"] == "done" and done["counts"] == {"lines": 31, "kept": 27, "opposed": 1, "invalid": 1}
+    rows = get(live, auth, f"/api/v1/jobs/{job['id']}/result").text.splitlines()
+    assert rows == expected_results(opposed_lines=(17 + 10,)), "every line once, in order, none written twice"
 
 
 def test_a_job_held_by_a_live_worker_is_left_alone(live, auth):
