@@ -166,7 +166,7 @@ def run_private(client: RegistryClient, args, total: int) -> dict:
     workers = max(1, min(args.workers, batches))
     # The same number of batches for every worker, so that none is left alone with the last one
     # while the other cores wait (105,000 rows on 2 workers: 12 batches of 8,750, not 11).
-    batch_size = max(1, -(-total // (workers * -(-batches // workers))))
+    batch_size = -(-total // (workers * -(-batches // workers))) or args.batch_size
     pool = None
     if workers > 1:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
