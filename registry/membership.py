@@ -37,7 +37,6 @@ answer.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -46,7 +45,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
-from registry.membership_file import SnapshotFile
+from registry.membership_file import SnapshotFile, database_identity, version_anchor
 
 logger = logging.getLogger(__name__)
 
@@ -307,7 +306,7 @@ class MembershipIndex:
         snapshot = store.read()
         if snapshot is None:
             return None
-        if snapshot.version <= version and snapshot.anchor != _anchor(cursor, self.postgres, snapshot.version):
+        if snapshot.version <= version and snapshot.anchor != version_anchor(cursor, self.postgres, snapshot.version):
             return None  # the database was restored to another history since
         main = _Sorted(snapshot.keys, snapshot.masks, snapshot.shift, snapshot.starts)
         return _State(snapshot.version, main, {}, snapshot.inode)
@@ -316,7 +315,7 @@ class MembershipIndex:
         """``main`` written as the snapshot of ``version`` and mapped back; kept in this process
         when the file cannot be written."""
         try:
-            store.write(version, _anchor(cursor, self.postgres, version), main.keys, main.masks, main.shift,
+            store.write(version, version_anchor(cursor, self.postgres, version), main.keys, main.masks, main.shift,
                         main.starts)
         except OSError as error:
             self._unshared(error)
@@ -327,7 +326,7 @@ class MembershipIndex:
         """The snapshot file, opened at the first refresh; None for private arrays."""
         if self._store is None and self.directory is not None:
             try:
-                identity = _identity(self.engine, cursor, self.postgres)
+                identity = database_identity(self.engine, cursor, self.postgres)
                 if identity is None:
                     self.directory = None  # a database in memory: nothing to share
                     return None
@@ -366,30 +365,6 @@ class MembershipIndex:
     def preload(self) -> None:
         """Load now (at a worker's start) rather than on the first lookup."""
         self._current(0)
-
-
-def _anchor(cursor, postgres: bool, version: int) -> bytes:
-    """A digest of the version row ``version`` (no identifier in it): a snapshot of another
-    history of the database does not match it."""
-    cursor.execute(f"SELECT subject_id, receipt_reference FROM opposition_versions WHERE id = {_marker(postgres)}",
-                   (version,))
-    row = cursor.fetchone()
-    return hashlib.sha256(repr((version, None if row is None else tuple(row))).encode()).digest()
-
-
-def _identity(engine: Engine, cursor, postgres: bool) -> bytes | None:
-    """What tells this database from any other one, None for a database in memory."""
-    url = engine.url
-    if postgres:
-        cursor.execute("SELECT current_database(), oid, inet_server_addr()::text, inet_server_port() "
-                       "FROM pg_database WHERE datname = current_database()")
-        parts = ("postgresql", url.host, url.port, *cursor.fetchone())
-    else:
-        if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
-            return None
-        status = os.stat(url.database)
-        parts = ("sqlite", os.path.realpath(url.database), status.st_dev, status.st_ino)
-    return hashlib.sha256(repr(parts).encode()).digest()
 
 
 _indexes: dict[str, MembershipIndex] = {}

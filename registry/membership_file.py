@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import mmap
 import os
 import struct
@@ -158,3 +159,27 @@ class SnapshotFile:
             yield True
         finally:
             os.close(descriptor)  # releases the lock
+
+
+def version_anchor(cursor, postgres: bool, version: int) -> bytes:
+    """A digest of the version row ``version`` (no identifier in it): a snapshot of another
+    history of the database does not match it."""
+    marker = "%s" if postgres else "?"
+    cursor.execute(f"SELECT subject_id, receipt_reference FROM opposition_versions WHERE id = {marker}", (version,))
+    row = cursor.fetchone()
+    return hashlib.sha256(repr((version, None if row is None else tuple(row))).encode()).digest()
+
+
+def database_identity(engine, cursor, postgres: bool) -> bytes | None:
+    """What tells this database from any other one, None for a database in memory."""
+    url = engine.url
+    if postgres:
+        cursor.execute("SELECT current_database(), oid, inet_server_addr()::text, inet_server_port() "
+                       "FROM pg_database WHERE datname = current_database()")
+        parts = ("postgresql", url.host, url.port, *cursor.fetchone())
+    else:
+        if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
+            return None
+        status = os.stat(url.database)
+        parts = ("sqlite", os.path.realpath(url.database), status.st_dev, status.st_ino)
+    return hashlib.sha256(repr(parts).encode()).digest()
