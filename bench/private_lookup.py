@@ -221,6 +221,9 @@ def main() -> None:
               + (f" (the floor is over the target: at most {FLOOR_MARGIN}x of it asked, "
                  f"{'met' if private_seconds <= FLOOR_MARGIN * floor_seconds else 'not met'})"
                  if floor_seconds > TARGET_SECONDS else ""))
+        cpu = (median["private"]["client"] + median["private"]["server"]) / 2
+        print(f"  in CPU time, which a busy machine inflates least: private {cpu:.2f} s on 2 cores, "
+              f"{cpu / floor_seconds:.2f}x the floor")
         print(f"  again, with the filter kept from the previous run: {again['wall']:.2f} s")
         body = published.json()
         size = len(base64.b64decode(body["prefixes"]))

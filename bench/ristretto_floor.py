@@ -6,7 +6,7 @@ Two ristretto255 implementations are timed: ``voprf`` (curve25519-dalek, what th
 the client use) and libsodium (called through ctypes: PyNaCl 1.6.2 binds no ristretto255
 function). Before timing, the libsodium path recomputes one RFC 9497 ``Evaluate`` and must give
 voprf's output byte for byte, so both measure the same operations. Each figure is the best of a
-few repeats: a floor, which a busy machine inflates least.
+few repeats, in CPU time (``time.process_time``): a floor, which a busy machine inflates least.
 
 RFC 9497's VOPRF costs, per identifier: the client's hash-to-group and blinding scalar
 multiplication, the registry's evaluation plus one term of its composite (ComputeCompositesFast),
@@ -100,17 +100,17 @@ class Sodium:
                               + element + b"Finalize").digest()
 
 
-REPEATS = 3  # a floor: the best of a few repeats, which a busy machine inflates least
+REPEATS = 3  # a floor: the best of a few repeats, in CPU time, which a busy machine inflates least
 
 
 def per_item(function: Callable[[int], object], count: int) -> float:
-    """Microseconds per call of ``function(i)`` for i in range(count), best of ``REPEATS``."""
+    """CPU microseconds per call of ``function(i)`` for i in range(count), best of ``REPEATS``."""
     best = float("inf")
     for _ in range(REPEATS):
-        started = time.perf_counter()
+        started = time.process_time()
         for i in range(count):
             function(i)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best / count * 1e6
 
 
@@ -119,12 +119,12 @@ def batched_dleq(evaluator, clients: list) -> tuple[float, float]:
     ``REPEATS``); generation includes the evaluation, verification the unblinding."""
     generate = verify = float("inf")
     for _ in range(REPEATS):
-        started = time.perf_counter()
+        started = time.process_time()
         answer = evaluator.evaluate_batch([blinded for _, blinded in clients])
-        generate = min(generate, time.perf_counter() - started)
-        started = time.perf_counter()
+        generate = min(generate, time.process_time() - started)
+        started = time.process_time()
         ristretto.Client.finalize_batch([client for client, _ in clients], answer, evaluator.public_key)
-        verify = min(verify, time.perf_counter() - started)
+        verify = min(verify, time.process_time() - started)
     return generate / len(clients) * 1e6, verify / len(clients) * 1e6
 
 
@@ -173,7 +173,7 @@ def end_to_end_floor(figures: dict) -> tuple[float, float]:
 
 def report(figures: dict, cohort: int = 100_000, cores: int = 2) -> float:
     """Print the floor; returns the end-to-end floor in seconds for ``cohort`` on ``cores``."""
-    print(f"floor of the primitives, one core (us per identifier, best of {REPEATS}; DLEQ over a batch of 10,000):")
+    print(f"floor of the primitives, one core (CPU us per identifier, best of {REPEATS}; DLEQ over a batch of 10,000):")
     print(f"  voprf (curve25519-dalek): Evaluate (hash-to-group + scalar mult + hash) {figures['voprf evaluate']:.1f}, "
           f"blind {figures['voprf blind']:.1f}, batched DLEQ generate with evaluation "
           f"{figures['voprf dleq generate']:.1f} ({figures['voprf dleq generate'] * DLEQ_BATCH / 1e6:.2f} s a batch), "
