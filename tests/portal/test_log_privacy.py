@@ -7,7 +7,7 @@ from werkzeug.serving import make_server
 
 def test_request_log_lines_carry_no_client_address(app, caplog):
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         with caplog.at_level(logging.INFO, logger="werkzeug"):

@@ -281,7 +281,7 @@ def json_app(database_url, tmp_path):
 
 def test_json_logs_are_one_object_per_line_without_address_or_query_string(json_app, capsys):
     server = make_server("127.0.0.1", 0, json_app)  # one thread: a request is logged before the next is read
-    thread = threading.Thread(target=server.serve_forever)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.port}"

@@ -473,7 +473,7 @@ def registry():
     server = ThreadingHTTPServer(("127.0.0.1", 0), RegistryHandler)
     server.registry = FakeRegistry()
     server.registry.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server.registry
     server.shutdown()
