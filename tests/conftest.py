@@ -140,12 +140,17 @@ def session(shared_engine):
 
 @pytest.fixture(scope="session", autouse=True)
 def cheap_staff_passwords():
-    """Staff passwords hashed with argon2id's cheapest costs: the same code, seconds not minutes."""
+    """Staff passwords and warehouse secrets hashed with argon2id's cheapest costs: the same
+    code, seconds not minutes (a secret costs a third of a second at the library's costs, and
+    most API tests make a warehouse and ask it a token). Servers started as processes keep the
+    real costs; the token endpoint's timing test puts them back for itself."""
     import argon2
 
     from registry.staff import use_password_parameters
+    from registry.warehouses import use_secret_hasher
 
     use_password_parameters(argon2.profiles.CHEAPEST)
+    use_secret_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
 
 
 @pytest.fixture(scope="session")
