@@ -21,10 +21,9 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.dialect import upsert
 from registry.purposes import Purpose
-from registry.statistics import (
-    AGE_BANDS, SEXES, SYNTHETIC_PREFIX, StatisticCounter, add_to_counter, effective_action,
-)
+from registry.statistics import AGE_BANDS, SEXES, SYNTHETIC_PREFIX, StatisticCounter, effective_action
 
 MONTHS = 18
 SEED = 2026
@@ -114,8 +113,9 @@ def seed_synthetic_history(session: Session, today: dt.date, months: int = MONTH
     if has_synthetic_history(session):
         return 0
     cells = synthetic_counters(today, months)
-    for (day, dimension, bucket), count in sorted(cells.items()):
-        if count:
-            add_to_counter(session, day, f"{SYNTHETIC_PREFIX}{dimension}", bucket, count)
+    upsert(session, StatisticCounter, [
+        {"day": day, "dimension": f"{SYNTHETIC_PREFIX}{dimension}", "bucket": bucket, "count": count}
+        for (day, dimension, bucket), count in sorted(cells.items()) if count],
+        key=["day", "dimension", "bucket"], add=["count"])
     return sum(count for (_, dimension, bucket), count in cells.items()
                if dimension == "action" and bucket in ("filed", "refiled"))
