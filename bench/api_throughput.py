@@ -17,7 +17,8 @@ Fills a database with ``--count`` oppositions (``fill``), starts gunicorn on a f
     to done (the median), beside the bare in-process validate + hash + check loop on one core over
     the same lines (``lookup_batch``, timed on at most 1 M of them and scaled) and the target
     (``JOB_TARGETS``); and the peak resident memory (VmHWM) of every server process (gunicorn
-    workers and the job worker) beside the 400 MB target.
+    workers and the job worker, and the job worker's checking processes, read while they run)
+    beside the 400 MB target.
 
 One identifier in 20 of the queries is opposed, one in 10 written with spaces, one in 1,000 invalid.
 """
@@ -185,10 +186,14 @@ def peak_rss_mb(pids) -> dict[int, float]:
 
 
 def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
+    """The child processes of ``pid``, whichever of its threads started them."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            pass
+    return found
 
 
 def write_cohort(path: Path, stored: list[str], lines: int) -> None:
@@ -266,10 +271,14 @@ def run_job_rounds(name, url, args, folder, stored, flask, env, base, token, gun
         sample = [line.rstrip("\n") for line in itertools.islice(lines, 1, min(args.job_lines, 1_000_000) + 1)]
     baseline = args.job_lines / in_process_rate(url, sample, repeat=1)
     del sample
-    worker = subprocess.Popen([*flask, "jobs-worker", "--workers", "1"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    worker = subprocess.Popen([*flask, "jobs-worker", "--workers", "1"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True)
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        totals, uploads = [], []
+        while "put back on the queue" not in worker.stdout.readline():  # started, as a worker in service is
+            if worker.poll() is not None:
+                raise RuntimeError("the job worker did not start")
+        totals, uploads, checkers = [], [], {}
         for _ in range(3):
             started = time.perf_counter()
             with open(cohort, "rb") as body:
@@ -278,6 +287,7 @@ def run_job_rounds(name, url, args, folder, stored, flask, env, base, token, gun
             uploads.append(time.perf_counter() - started)
             while (status := requests.get(base + f"/api/v1/jobs/{job['id']}", headers=headers).json())["status"] \
                     not in ("done", "failed"):
+                checkers.update(peak_rss_mb(children(worker.pid)))  # the processes checking the chunks
                 time.sleep(0.1)
             totals.append(time.perf_counter() - started)
             if status["status"] != "done":
@@ -291,7 +301,8 @@ def run_job_rounds(name, url, args, folder, stored, flask, env, base, token, gun
           + ", ".join(f"{t:.1f}" for t in totals) + f"; upload {statistics.median(uploads):.1f} s)   target "
           f"<= {target:.1f} s (at 10 M lines: {JOB_TARGETS.get(name, 0):g} s, scaled)   baseline in-process validate+hash+check on one core {baseline:.1f} s\n"
           f"    counts {status['counts']}; peak RSS per server process (target <= {JOB_MEMORY_TARGET} MB): "
-          + ", ".join(f"{mb:.0f} MB" for mb in peaks.values()), flush=True)
+          + ", ".join(f"{mb:.0f} MB" for mb in peaks.values())
+          + f"; the job worker's checking processes at most {max(checkers.values(), default=0):.0f} MB", flush=True)
 
 
 @contextlib.contextmanager

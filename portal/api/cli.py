@@ -90,7 +90,7 @@ def jobs_worker_command(workers: int, metrics_port: int | None) -> None:
     from flask import current_app
 
     from portal.api import warm_up
-    from portal.api.queue import enqueue_resumable_jobs, get_queue
+    from portal.api.queue import CONSUMER_DELAYS, enqueue_resumable_jobs, get_queue
     from portal.operations.metrics import serve_metrics
 
     if metrics_port:
@@ -103,7 +103,7 @@ def jobs_worker_command(workers: int, metrics_port: int | None) -> None:
         resumed = enqueue_resumable_jobs()
     click.echo(f"{resumed} queued or interrupted jobs put back on the queue.")
     huey = get_queue()
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=True, **CONSUMER_DELAYS).run()
 
 
 @click.command("declare-cohort")

@@ -73,6 +73,11 @@ def _build_queue(app: Flask) -> None:
     app.extensions["huey_tasks"] = {"run_lookup_job": run_lookup_job}
 
 
+# The consumer polls an idle queue less and less often, by default up to every 10 s: a job sent
+# to an idle worker waited that long before it started. At most 0.5 s here (a cheap read).
+CONSUMER_DELAYS = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
+
+
 def enqueue_job(job_id: int) -> None:
     get_queue()
     current_app.extensions["huey_tasks"]["run_lookup_job"](job_id)
