@@ -299,7 +299,8 @@ def run_job_rounds(name, url, args, folder, stored, flask, env, base, token, gun
     target = JOB_TARGETS.get(name, 0) * args.job_lines / 10_000_000
     print(f"(c) {args.job_lines:,}-line job, upload start to done: {statistics.median(totals):.1f} s (runs "
           + ", ".join(f"{t:.1f}" for t in totals) + f"; upload {statistics.median(uploads):.1f} s)   target "
-          f"<= {target:.1f} s (at 10 M lines: {JOB_TARGETS.get(name, 0):g} s, scaled)   baseline in-process validate+hash+check on one core {baseline:.1f} s\n"
+          f"<= {target:.1f} s (at 10 M lines: {JOB_TARGETS.get(name, 0):g} s, scaled)   "
+          f"baseline in-process validate+hash+check on one core {baseline:.1f} s\n"
           f"    counts {status['counts']}; peak RSS per server process (target <= {JOB_MEMORY_TARGET} MB): "
           + ", ".join(f"{mb:.0f} MB" for mb in peaks.values())
           + f"; the job worker's checking processes at most {max(checkers.values(), default=0):.0f} MB", flush=True)

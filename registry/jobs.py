@@ -36,8 +36,8 @@ the hourly purge). ``purge_expired_jobs`` deletes the results at ``expires_at`` 
 
 ``run_job`` is the worker's entry point and the only function here that ends a transaction,
 as a view or a command does: the claim, each checkpoint (the records of the chunks since the
-last one and the position past them, committed once their result rows are on disk), the end and a failure are each one
-``unit_of_work`` of its own. The other functions take the session and only flush.
+last one and the position past them, committed once their result rows are on disk), the end
+and a failure are each one ``unit_of_work`` of its own. The other functions take the session and only flush.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ import shutil
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import compress
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, Integer, BigInteger, String, exc, select, update
@@ -229,10 +228,11 @@ def run_job(
     now: dt.datetime | None = None, allow_test_identifiers: bool = True, lease: dt.timedelta = LEASE,
 ) -> RunOutcome:
     """Run (or resume) a job to its end, checking chunks in ``processes`` processes (results are
-    still written and committed in input order). ``stop_after_chunks`` stops after that many
-    chunks as a worker killed just after a checkpoint would, leaving the job ``running``; ``now`` stands for the clock
-    when claiming. ``allow_test_identifiers`` False (production) reports demo and sandbox
-    numbers as invalid (``test_identifier``), as the lookup API does. A job whose heartbeat (one
+    still written and committed in input order), with a checkpoint every ``checkpoint_lines``.
+    ``stop_after_chunks`` stops after that many chunks as a worker killed just after a checkpoint
+    would, leaving the job ``running``; ``now`` stands for the clock when claiming.
+    ``allow_test_identifiers`` False (production) reports demo and sandbox numbers as invalid
+    (``test_identifier``), as the lookup API does. A job whose heartbeat (one
     per checkpoint) is older than ``lease`` is taken over: its worker died.
 
     The worker's entry point: it opens its own session and owns every transaction of the job
@@ -461,7 +461,7 @@ def _check_lines(session, keyring, block: bytes, line_no: int, skip_line: int | 
     numbers = range(first + 1, line_no + 1)
     if not all(values) or first < (skip_line or 0) <= line_no:  # blank lines or the header: no row
         kept_lines = [bool(value) and number != skip_line for number, value in zip(numbers, values)]
-        numbers, values = list(compress(numbers, kept_lines)), list(compress(values, kept_lines))
+        numbers, values = list(itertools.compress(numbers, kept_lines)), list(itertools.compress(values, kept_lines))
     answer = lookup_batch(session, keyring, values, purpose, allow_test_identifiers=allow_test_identifiers)
     endings = {True: f",{OPPOSED},{EXCEPTION if excepted else ''}\n", False: f",{NOT_OPPOSED},\n"}
     invalid = len(answer.errors) - answer.errors.count(None)
