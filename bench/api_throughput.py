@@ -181,7 +181,8 @@ def peak_rss_mb(pids) -> dict[int, float]:
             text = Path(f"/proc/{pid}/status").read_text()
         except FileNotFoundError:
             continue
-        peaks[pid] = int(re.search(r"VmHWM:\s+(\d+)", text).group(1)) / 1024
+        if peak := re.search(r"VmHWM:\s+(\d+)", text):  # none in a process already exiting
+            peaks[pid] = int(peak.group(1)) / 1024
     return peaks
 
 
