@@ -153,7 +153,7 @@ def _invalid_token() -> ApiProblem:
 
 def bearer_token() -> str:
     """The access token of the ``Authorization: Bearer ...`` header (RFC 6750), or a 401."""
-    header = request.headers.get("Authorization")
+    header = request.environ.get("HTTP_AUTHORIZATION")  # what request.headers reads, without its wrapper
     if not header:
         raise ApiProblem(401, "missing_token", headers={"WWW-Authenticate": _REALM})
     kind, _, token = header.partition(" ")

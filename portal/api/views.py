@@ -79,10 +79,11 @@ def _body() -> bytes:
     straight from the WSGI input, as the WSGI standard allows: werkzeug's stream wrappers cost
     more than parsing a single lookup's JSON. Otherwise werkzeug reads it (and refuses an
     oversized body with 413)."""
-    length = request.content_length
-    if length is not None and length <= (request.max_content_length or length):
-        return request.environ["wsgi.input"].read(length)
-    return request.get_data()
+    current = request._get_current_object()  # one look-up of the request, not one per attribute
+    length = current.content_length
+    if length is not None and length <= (current.max_content_length or length):
+        return current.environ["wsgi.input"].read(length)
+    return current.get_data()
 
 
 LOOKUP_ENDPOINT = "api.lookup"  # whichever address a lookup comes through, its quota is the lookup's
@@ -163,7 +164,8 @@ def checked_lookup(read) -> tuple[Purpose, dt.datetime, BatchAnswer]:
         checked_at = utcnow()
         try:
             client, answer = lookup_with_token(reader, token, keyring(), identifiers, purpose, permit=permit,
-                                               allow_test_identifiers=current_app.config["ALLOW_TEST_IDENTIFIERS"])
+                                               allow_test_identifiers=current_app.config["ALLOW_TEST_IDENTIFIERS"],
+                                               today=checked_at.date())
         except PermitRefused as error:
             client, answer, refused = error.client, None, error
     finally:
@@ -203,12 +205,14 @@ def _results_json(purpose, checked_at, until, answer) -> str:
     identifier of the batch needs escaping (the usual case), each is put between quotes as it is.
     """
     identifiers = answer.identifiers
-    head = json.dumps({"purpose": purpose.code, "checked_at": stamp(checked_at), "valid_until": stamp(until)})
+    # what json.dumps writes for {"purpose": ..., "checked_at": ..., "valid_until": ...}, less its
+    # closing brace: the code and the two instants are plain ASCII, which it leaves as they are
+    head = f'{_PURPOSE_HEADS[purpose]}{stamp(checked_at)}", "valid_until": "{stamp(until)}"'
     grant = answer.permit
     if grant is not None:
-        head = head[:-1] + ', "permit": ' + json.dumps(grant.reference) + "}"
+        head += ', "permit": ' + json.dumps(grant.reference)
     if not identifiers:
-        return head[:-1] + ',"results":[]}'
+        return head + ',"results":[]}'
     if _NEEDS_ESCAPE("".join(identifiers)) is None:
         values, quote = identifiers, '"'
     else:
@@ -222,7 +226,10 @@ def _results_json(purpose, checked_at, until, answer) -> str:
     parts = [""] * (2 * len(values))
     parts[0::2] = values
     parts[1::2] = after
-    return head[:-1] + ',"results":[' + _NEXT + quote + "".join(parts) + "]}"
+    return head + ',"results":[' + _NEXT + quote + "".join(parts) + "]}"
+
+
+_PURPOSE_HEADS = {purpose: json.dumps({"purpose": purpose.code, "checked_at": ""})[:-2] for purpose in Purpose}
 
 
 _NEXT = '{"identifier":'
