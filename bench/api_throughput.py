@@ -12,7 +12,9 @@ Fills a database with ``--count`` oppositions (``fill``), starts gunicorn on a f
     rounds interleaved with the plain ones (single runs vary by a third on a 2-core machine);
 (b) single-identifier lookups at concurrency 16 with ``wrk`` (Debian package): requests/s, p50 and
     p99, beside the app's no-op endpoint measured the same way in rounds interleaved with them
-    (medians of 3), and the targets (75 % of the no-op, p99 at most 10 ms);
+    (medians of 3), and the targets (75 % of the no-op, p99 at most 10 ms); then the CPU each
+    request cost the gunicorn workers, the database's server processes and wrk (on a machine
+    whose cores are all busy, the ratio of the totals bounds the ratio of the requests/s);
 (c) a ``--job-lines`` bulk job through the Huey worker, 3 times: seconds from the upload's start
     to done (the median), beside the bare in-process validate + hash + check loop on one core over
     the same lines (``lookup_batch``, timed on at most 1 M of them and scaled) and the target
@@ -176,6 +178,48 @@ def wrk(url: str, seconds: int, script: Path | None = None, connections: int = 1
     return rps, pct("50"), pct("99")
 
 
+def cpu_seconds(pids) -> float:
+    """User and system CPU time used so far by the processes ``pids`` (those gone count 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(url: str) -> list[int]:
+    """The server processes serving ``url``'s database (PostgreSQL); none for SQLite."""
+    engine = create_database_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            return []
+        with engine.connect() as connection:
+            return list(connection.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                .scalars())
+    finally:
+        engine.dispose()
+
+
+def costed(costs: list, servers: dict[str, list[int]], measure, *args, **kwargs):
+    """``measure(*args)`` (a wrk run), noting in ``costs`` the CPU microseconds per request it took
+    in each group of ``servers``' processes, in wrk itself and in total."""
+    before = {name: cpu_seconds(pids) for name, pids in servers.items()}
+    own = os.times()
+    result = measure(*args, **kwargs)
+    after = os.times()
+    requests_made = result[0] * args[1]  # requests/s times the seconds measured
+    cost = {name: (cpu_seconds(pids) - before[name]) * 1e6 / requests_made for name, pids in servers.items()}
+    cost["wrk"] = (after.children_user + after.children_system - own.children_user - own.children_system) \
+        * 1e6 / requests_made
+    cost["total"] = sum(cost.values())
+    costs.append(cost)
+    return result
+
+
 def peak_rss_mb(pids) -> dict[int, float]:
     peaks = {}
     for pid in pids:
@@ -250,7 +294,11 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
             script = folder / "single.lua"
             body = json.dumps({"purpose": "research", "identifiers": [query_list[0]]})
             script.write_text(_wrk_post(token) + f"wrk.body = {json.dumps(body)}\n")
-            rounds = [(wrk(base + "/api/v1/noop", args.seconds), wrk(base + "/api/v1/lookup", args.seconds, script))
+            wrk(base + "/api/v1/lookup", 1, script)  # each worker opens its database connections
+            servers = {"workers": children(gunicorn.pid), "database": database_backends(url)}
+            costs = {"noop": [], "lookup": []}
+            rounds = [(costed(costs["noop"], servers, wrk, base + "/api/v1/noop", args.seconds),
+                       costed(costs["lookup"], servers, wrk, base + "/api/v1/lookup", args.seconds, script))
                       for _ in range(3)]
             noop, single = ([statistics.median(measure[i] for measure in column) for i in range(3)]
                             for column in zip(*rounds))
@@ -259,6 +307,13 @@ def run_engine(name: str, url: str, args, folder: Path) -> None:
                   f"p99 {single[2]:.2f} ms (target <= {SINGLE_P99_TARGET:g} ms)  = {ratio:.0%} of the no-op "
                   f"endpoint (target >= {SINGLE_TARGET:.0%}; no-op {noop[0]:,.0f} req/s, p50 {noop[1]:.2f} ms, "
                   f"p99 {noop[2]:.2f} ms; medians of 3 interleaved rounds)", flush=True)
+            spent = {name: {part: statistics.median(cost[part] for cost in measured) for part in measured[0]}
+                     for name, measured in costs.items()}
+            print("    CPU per request (medians): " + ";  ".join(
+                f"{name} " + ", ".join(f"{part} {us:.0f} us" for part, us in parts.items())
+                for name, parts in spent.items())
+                + f";  no-op's total / lookup's = {spent['noop']['total'] / spent['lookup']['total']:.0%} "
+                "(the share a machine whose cores are all busy can reach)", flush=True)
         if "c" in args.parts:
             run_job_rounds(name, url, args, folder, stored, flask, env, base, token, gunicorn)
     finally:
