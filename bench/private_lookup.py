@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 
 from bench import ristretto_floor  # noqa: E402
-from bench.api_throughput import OPRF, free_port, server_env, wait_up  # noqa: E402
+from bench.api_throughput import OPRF, cpu_seconds, free_port, server_env, wait_up  # noqa: E402
 from bench.lookup_throughput import KEY, store, synthetic_identifiers  # noqa: E402
 from registry.db import create_database_engine, upgrade_database  # noqa: E402
 from registry.hashing import IdentifierHasher  # noqa: E402
@@ -97,14 +97,7 @@ def server_cpu(master: int) -> float:
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     except OSError:
         return 0.0
-    total = 0
-    for pid in children:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(children)
 
 
 def client_cpu() -> float:
