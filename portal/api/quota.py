@@ -23,7 +23,7 @@ import time
 from flask import Flask, current_app, g, request
 from limits import parse_many
 from limits.storage import Storage, storage_from_string
-from limits.strategies import STRATEGIES, FixedWindowRateLimiter
+from limits.strategies import STRATEGIES
 
 from portal.api.problems import ApiProblem
 
@@ -85,11 +85,7 @@ class Quotas:
             uri = "process://"
         storage = storage_from_string(uri, **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}))
         self.strategy = STRATEGIES[strategy](storage)
-        # a fixed window is one counter per key: counted here straight in the storage, as the
-        # strategy's ``hit`` counts it, without rebuilding the key's constant parts at every call
-        self._direct = type(self.strategy) is FixedWindowRateLimiter
         self._parsed: dict[str, list] = {}
-        self._counted: dict[str, list[tuple]] = {}
 
     def limits(self, text: str) -> list:
         parsed = self._parsed.get(text)
@@ -97,24 +93,8 @@ class Quotas:
             parsed = self._parsed[text] = parse_many(text)
         return parsed
 
-    def _counters(self, text: str) -> list[tuple]:
-        """Each limit of ``text`` with its key's prefix and suffix (``RateLimitItem.key_for("api",
-        key)`` is prefix + key + suffix), its window in seconds and its amount."""
-        counted = self._counted.get(text)
-        if counted is None:
-            counted = self._counted[text] = [
-                (limit, f"{limit.namespace}/api/", f"/{limit.amount}/{limit.multiples}/{limit.GRANULARITY.name}",
-                 limit.get_expiry(), limit.amount) for limit in self.limits(text)]
-        return counted
-
     def check(self, text: str, key: str) -> None:
         """Count a call against every limit of ``text``; 429 when one is exhausted."""
-        if self._direct:
-            incr = self.strategy.storage.incr
-            for limit, prefix, suffix, expiry, amount in self._counters(text):
-                if incr(prefix + key + suffix, expiry, amount=1) > amount:
-                    self._refuse(limit, key)
-            return
         for limit in self.limits(text):
             if not self.strategy.hit(limit, "api", key):
                 self._refuse(limit, key)
