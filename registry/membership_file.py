@@ -35,6 +35,7 @@ HEADER_SIZE = 4096  # the arrays start on a page of their own
 # magic, format, bytes per mask, bytes per directory entry, identity, anchor, version, keys, shift, directory entries
 _HEADER = struct.Struct("<8sIII32s32sqqqq")
 _CRC = struct.Struct("<I")
+TEMPORARY_SUFFIX = ".tmp"  # a snapshot being written: ``.membership-<database>-<random>.tmp``
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class SnapshotFile:
         name = identity.hex()[:32]
         self.path = self.directory / f"membership-{name}.idx"
         self.lock_path = self.directory / f"membership-{name}.lock"
+        self._temporary_prefix = f".membership-{name}-"
         self.directory.mkdir(parents=True, exist_ok=True)
         os.close(os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600))
         with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".probe-"):
@@ -114,7 +116,10 @@ class SnapshotFile:
 
     def write(self, version: int, anchor: bytes, keys: np.ndarray, masks: np.ndarray, shift: int,
               starts: np.ndarray) -> None:
-        """Put a new snapshot in place of the old one, whole or not at all."""
+        """Put a new snapshot in place of the old one, whole or not at all. The caller holds the
+        rebuild lock (``lock``), so a temporary file of this database already in the folder was
+        left by a writer that died: it is removed first."""
+        self._remove_abandoned()
         masks = masks.astype(np.uint8) if len(masks) == 0 or int(masks.max()) < 256 else masks.astype(np.int32)
         starts = np.ascontiguousarray(starts)
         keys = np.ascontiguousarray(keys, np.int64)
@@ -126,7 +131,7 @@ class SnapshotFile:
         crc = zlib.crc32(header)
         for part in parts:
             crc = zlib.crc32(memoryview(part).cast("B"), crc)
-        descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".membership-", suffix=".tmp")
+        descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=self._temporary_prefix, suffix=TEMPORARY_SUFFIX)
         try:
             with os.fdopen(descriptor, "wb") as target:
                 target.write(header + _CRC.pack(crc) + bytes(HEADER_SIZE - _HEADER.size - _CRC.size))
@@ -144,6 +149,11 @@ class SnapshotFile:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+    def _remove_abandoned(self) -> None:
+        for left in self.directory.glob(self._temporary_prefix + "*" + TEMPORARY_SUFFIX):
+            with contextlib.suppress(FileNotFoundError):
+                left.unlink()
 
     @contextlib.contextmanager
     def lock(self, wait: bool):

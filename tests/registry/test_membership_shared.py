@@ -310,3 +310,49 @@ def test_a_gunicorn_worker_maps_the_file_in_the_folder_the_setting_names(app, tm
     with app.app_context():
         path = membership_index(db.engine(app)).shared_path
     assert (path is not None and path.parent == tmp_path / "machine") if setting else path is None
+
+
+def research_candidates(index, engine, keys) -> list[int]:
+    """The positions of ``keys`` that ``index`` names as research candidates, in a read of its own."""
+    with engine.connect() as connection:
+        found = index.candidates(connection.connection.driver_connection, keys, Purpose.RESEARCH.bit)
+        connection.rollback()
+    return found.tolist()
+
+
+def test_a_process_maps_the_file_another_one_put_in_place_at_its_next_lookup_with_no_new_filing(
+        writer, keyring, shared, monkeypatch):
+    opposed, later = numbers(20), numbers(6, 1000)
+    keys = keys_of(keyring, opposed + later + numbers(10, 2000))
+    file_all(writer, keyring, opposed)
+    this = membership.MembershipIndex(writer, shared)  # this process's index
+    assert research_candidates(this, writer, keys) == list(range(20))
+    (first_file,) = mapped_snapshots(shared)
+    file_all(writer, keyring, later)
+    assert research_candidates(this, writer, keys) == list(range(26)), "the new filings, from its overlay"
+    monkeypatch.setattr(membership, "MERGE_AFTER", 1)
+    other = membership.MembershipIndex(writer, shared)  # another process, which merges its overlay
+    assert research_candidates(other, writer, keys) == list(range(26))
+    assert len(mapped_snapshots(shared) - {first_file}) == 1, "the other process put a new file in place"
+    monkeypatch.setattr(membership, "MERGE_AFTER", 50_000)
+    assert research_candidates(this, writer, keys) == list(range(26))
+    assert first_file not in mapped_snapshots(shared), "the replaced file is let go, not kept until a filing"
+    assert len(mapped_snapshots(shared)) == 1 and this.loads == 1 and other.loads == 0
+
+
+def test_a_temporary_file_left_by_a_killed_writer_is_removed_at_the_next_write(writer, keyring, shared, monkeypatch):
+    opposed = numbers(10)
+    file_all(writer, keyring, opposed)
+    assert research_answers(writer, keyring, opposed) == [True] * 10
+    snapshot = membership_index(writer).shared_path
+    abandoned = shared / f".{snapshot.stem}-k1lled.tmp"  # what ``SnapshotFile.write`` was writing
+    abandoned.write_bytes(b"half a snapshot")
+    another_database = shared / ".membership-0123456789abcdef0123456789abcdef-x7.tmp"
+    another_database.write_bytes(b"being written by that database's writer")
+    monkeypatch.setattr(membership, "MERGE_AFTER", 1)
+    later = numbers(2, 1000)
+    file_all(writer, keyring, later)
+    assert research_answers(writer, keyring, opposed + later) == [True] * 12
+    assert membership_index(writer).loads == 1, "merged into a new file, not read again"
+    assert not abandoned.exists() and another_database.exists()
+    assert sorted(path.name for path in shared.iterdir() if path.name.endswith(".tmp")) == [another_database.name]
